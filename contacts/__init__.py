@@ -1,0 +1,1 @@
+"""Contact-data pipeline: import, normalize, dedupe and suppress contacts for phone agents."""

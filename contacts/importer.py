@@ -1,0 +1,202 @@
+"""The import use case as plain functions: read -> plan -> commit -> write outputs.
+
+The Prefect flow (`flows.import_contacts`) runs these same steps as tasks; `run_import`
+runs them directly (dry runs, the library API, tests).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from contacts.errors import ContactsError, UsageError
+from contacts.outputs import write_outputs
+from contacts.readers import SourceTable, read_source
+from contacts.stats import BatchStats
+from store.db import Store, now
+from store.imports import (
+    STAT_COLUMNS,
+    BatchWrite,
+    begin_batch,
+    fail_batch,
+    known_contacts,
+    suppressed_phones,
+    write_batch,
+)
+from transforms.dedupe import POLICIES, merge_known, split_known
+from transforms.mapping import ROW, ColumnMapping, map_columns
+from transforms.prepare import PreparedBatch, prepare_batch
+from transforms.regions import region_for_country
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    path: Path
+    db: Path
+    data_dir: Path
+    region: str = "US"
+    overrides: dict[str, str] = field(default_factory=dict)
+    campaign: str | None = None
+    on_duplicate: str = "skip"
+    encoding: str | None = None
+    sheet: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportPlan:
+    """Everything decided before the database is written."""
+
+    batch_id: str
+    source: SourceTable
+    mapping: ColumnMapping
+    prepared: PreparedBatch
+    write: BatchWrite
+    stats: BatchStats
+
+
+def check_options(options: ImportOptions) -> ImportOptions:
+    """Usage errors first, before any file or database is touched."""
+    if options.on_duplicate not in POLICIES:
+        raise UsageError(
+            f"--on-duplicate {options.on_duplicate!r} is not one of {', '.join(POLICIES)}"
+        )
+    region = region_for_country(options.region)
+    if region is None:
+        raise UsageError(f"--region {options.region!r} is not a known region; use e.g. US, GB")
+    if options.campaign is not None and not options.campaign.strip():
+        raise UsageError("--campaign needs a name")
+    return ImportOptions(**{**options.__dict__, "region": region})
+
+
+def read_and_map(options: ImportOptions) -> tuple[SourceTable, ColumnMapping]:
+    """Read the file and decide the mapping; raise if it cannot be imported at all."""
+    source = read_source(options.path, encoding=options.encoding, sheet=options.sheet)
+    mapping = map_columns(source.columns, options.overrides, sample=source.frame.head(1000))
+    return source, mapping
+
+
+def plan_import(
+    options: ImportOptions, source: SourceTable, mapping: ColumnMapping, store: Store
+) -> ImportPlan:
+    """Prepare the batch and compare it with the stored contacts and the DNC ledger."""
+    batch_id = new_batch_id()
+    prepared = prepare_batch(source.frame, source.columns, mapping, options.region)
+    known = known_contacts(store, prepared.contacts.get_column("phone"))
+    new, matched = split_known(prepared.contacts, known)
+    changed, unchanged = merge_known(matched, options.on_duplicate)
+    suppressed = suppressed_phones(store, prepared.contacts.get_column("phone"))
+
+    campaign_phones = pl.Series("phone", [], pl.String)
+    excluded = 0
+    if options.campaign:
+        members = prepared.contacts.get_column("phone")
+        campaign_phones = members.filter(~members.is_in(suppressed))
+        excluded = members.len() - campaign_phones.len()
+
+    existing = unchanged.select(
+        ROW,
+        pl.lit("duplicate_existing").alias("reason"),
+        pl.lit("phone already belongs to a stored contact").alias("message"),
+        pl.lit(None, pl.String).alias("suggested_phone"),
+        "phone",
+    )
+    outcomes = pl.concat([prepared.rejects, prepared.duplicates_in_file, existing]).sort(ROW)
+    stats = BatchStats(
+        batch_id=batch_id,
+        source=str(options.path),
+        sha256=source.sha256,
+        status="running",
+        rows_total=prepared.rows_total,
+        imported=new.height,
+        updated=changed.height,
+        duplicates_in_file=prepared.duplicates_in_file.height,
+        duplicates_existing=unchanged.height,
+        invalid=prepared.rejects.height,
+        dnc=int(new.get_column("phone").is_in(suppressed).sum()),
+        campaign_excluded_dnc=excluded,
+        warnings=prepared.warnings.height,
+        mapping=mapping.as_report(),
+        started_at=now().isoformat(),
+        blank_rows=prepared.blank_rows,
+        encoding=source.encoding,
+        delimiter=source.delimiter,
+        region=options.region,
+        on_duplicate=options.on_duplicate,
+        campaign=options.campaign,
+        notes=[*source.notes, *mapping.notes],
+    )
+    if stats.accounted() != stats.rows_total:  # a bug, never bad input: refuse to write
+        raise ContactsError(
+            f"internal error: {stats.accounted()} row outcomes for {stats.rows_total} rows"
+        )
+    write = BatchWrite(
+        batch_id=batch_id,
+        new=new,
+        changed=changed,
+        rejects=outcomes.join(_original_cells(source, outcomes), on=ROW, how="left"),
+        warnings=prepared.warnings,
+        campaign=options.campaign,
+        campaign_phones=campaign_phones,
+        stats={name: getattr(stats, name) for name in STAT_COLUMNS},
+    )
+    return ImportPlan(batch_id, source, mapping, prepared, write, stats)
+
+
+def commit_import(store: Store, plan: ImportPlan, options: ImportOptions) -> BatchStats:
+    """Record the batch, then apply it in one transaction; a failure is recorded as such."""
+    stats = plan.stats
+    begin_batch(
+        store,
+        {
+            "batch_id": plan.batch_id,
+            "source": str(options.path),
+            "sha256": stats.sha256,
+            "started_at": stats.started_at,
+            "mapping": stats.mapping,
+            "region": options.region,
+            "on_duplicate": options.on_duplicate,
+            "campaign": options.campaign,
+            "encoding": stats.encoding,
+        },
+    )
+    try:
+        finished = write_batch(store, plan.write)
+    except Exception as err:
+        fail_batch(store, plan.batch_id, f"{type(err).__name__}: {err}")
+        raise ContactsError(f"batch {plan.batch_id} failed and changed nothing: {err}") from err
+    stats.status = "completed"
+    stats.finished_at = finished.isoformat()
+    return stats
+
+
+def run_import(options: ImportOptions, *, dry_run: bool = False) -> BatchStats:
+    """Import a file without Prefect: the library entry point."""
+    options = check_options(options)
+    source, mapping = read_and_map(options)
+    with Store.open(options.db, read_only=dry_run) as store:
+        plan = plan_import(options, source, mapping, store)
+        if dry_run:
+            plan.stats.status = "dry_run"
+            plan.stats.batch_id = None
+            return plan.stats
+        stats = commit_import(store, plan, options)
+    write_outputs(plan, stats, options.data_dir)
+    return stats
+
+
+def new_batch_id() -> str:
+    """Sortable and unique: '20261124T101500-3fa9c1'."""
+    return f"{now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
+
+
+def _original_cells(source: SourceTable, outcomes: pl.DataFrame) -> pl.DataFrame:
+    """_row -> the non-empty source cells of the rows in `outcomes`, as {key, value} lists."""
+    rows = source.frame.filter(pl.col(ROW).is_in(outcomes.get_column(ROW)))
+    pairs = pl.concat_list(
+        [pl.struct(key=pl.lit(c, pl.String), value=pl.col(c)) for c in source.columns]
+    )
+    original = pairs.list.filter(pl.element().struct.field("value").is_not_null())
+    return rows.select(ROW, original.alias("original"))

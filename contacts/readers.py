@@ -1,0 +1,299 @@
+"""Read contact files (CSV/TSV/TXT/XLSX) into an all-text polars frame.
+
+Nothing is inferred: every cell stays the text the file holds (phones and ZIPs keep
+their leading zeros). The encoding and delimiter are decided before polars reads,
+because polars neither sniffs them nor reads anything but UTF-8.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import hashlib
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+from charset_normalizer import from_bytes
+
+from contacts.errors import SourceFileError
+
+ROW = "_row"  # 1-based data record number (records after the header, blanks included)
+EXTRA_PREFIX = "_extra_"  # cells past the header's width land here, so ragged rows are seen
+EXTRA_WIDTH = 16
+DELIMITERS = (",", ";", "\t", "|")
+SAMPLE_BYTES = 1 << 20
+ENCODING_NAMES = {"utf_8": "utf-8", "utf_8_sig": "utf-8-sig", "latin_1": "latin-1"}
+
+
+@dataclass(frozen=True)
+class SourceTable:
+    """A file read as text: `frame` holds the header's columns, `_row`, and any extras."""
+
+    path: Path
+    frame: pl.DataFrame
+    columns: list[str]
+    sha256: str
+    encoding: str | None
+    delimiter: str | None
+    sheet: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_source(path: Path, encoding: str | None = None, sheet: str | None = None) -> SourceTable:
+    """Read `path` as text cells; raise SourceFileError when it cannot be imported at all."""
+    if not path.exists():
+        raise SourceFileError(str(path), "no such file", "check the path")
+    if path.is_dir():
+        raise SourceFileError(str(path), "is a directory", "pass a .csv, .tsv, .txt or .xlsx file")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(SAMPLE_BYTES)
+    except OSError as err:
+        raise SourceFileError(str(path), f"cannot be read ({err.strerror})") from err
+    if not head.strip(b"\x00\t\r\n ,;|\xef\xbb\xbf\xff\xfe"):
+        raise SourceFileError(str(path), "is empty", "export the contacts again with a header row")
+    if head.startswith(b"PK\x03\x04"):
+        return _read_xlsx(path, sheet)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise SourceFileError(
+            str(path), "is an old binary Excel (.xls) file", "save it as .xlsx or CSV and retry"
+        )
+    if path.suffix.lower() == ".xlsx":
+        raise SourceFileError(str(path), "is not a valid .xlsx workbook", "re-save it from Excel")
+    chosen = _validated_encoding(path, encoding, head) if encoding else _detect_encoding(path, head)
+    return _read_delimited(path, chosen)
+
+
+def _validated_encoding(path: Path, encoding: str, head: bytes) -> str:
+    try:
+        codec = codecs.lookup(encoding).name
+    except LookupError as err:
+        raise SourceFileError(
+            str(path), f"unknown encoding {encoding!r}", "pass e.g. --encoding cp1252"
+        ) from err
+    if codec == "utf-8" and head.startswith(codecs.BOM_UTF8):
+        codec = "utf-8-sig"
+    return codec
+
+
+def _detect_encoding(path: Path, head: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 (BOM or NUL pattern), else cp1252/latin-1."""
+    if head.startswith(codecs.BOM_UTF8):
+        _check_decodes(path, "utf-8-sig")
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    even_nuls, odd_nuls = head[0::2].count(0), head[1::2].count(0)
+    if len(head) >= 4 and max(even_nuls, odd_nuls) > len(head) // 4:
+        return "utf-16-le" if odd_nuls > even_nuls else "utf-16-be"
+    if b"\x00" in head:
+        raise SourceFileError(
+            str(path), "is not a text file (binary content)", "export it as CSV or XLSX"
+        )
+    if _decodes(path, "utf-8"):
+        return "utf-8"
+    return _guess_single_byte(path)
+
+
+def _decodes(path: Path, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with path.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 22), b""):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _check_decodes(path: Path, encoding: str) -> None:
+    if not _decodes(path, encoding):
+        raise SourceFileError(
+            str(path),
+            f"starts as {encoding} but has bytes that are not {encoding}",
+            "re-export it as UTF-8 or pass --encoding",
+        )
+
+
+def _guess_single_byte(path: Path) -> str:
+    """cp1252 when its decoding reads as Western European text; otherwise refuse to guess.
+
+    Latin-1 and cp1252 agree on every letter; they differ only on 0x80-0x9F, which
+    cp1252 makes punctuation and latin-1 control characters, so cp1252 is the answer
+    whenever it decodes plausibly.
+    """
+    data = path.read_bytes()
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and _reads_as_western(text):
+        return "cp1252"
+    best = from_bytes(data[:SAMPLE_BYTES]).best()
+    hint = f" (it may be {best.encoding})" if best is not None else ""
+    raise SourceFileError(
+        str(path),
+        f"is not UTF-8 and not Western European text{hint}",
+        "re-export it as UTF-8 or pass --encoding",
+    )
+
+
+WORD = re.compile(r"[^\W\d_]+")
+
+
+def _reads_as_western(text: str) -> bool:
+    """Accented letters sit inside mostly-ASCII words (Müller, Société); mojibake of
+    Cyrillic or Greek gives whole words of non-ASCII letters."""
+    accented = [w for w in WORD.findall(text) if not w.isascii()]
+    foreign = [w for w in accented if len(w) >= 3 and sum(c.isascii() for c in w) == 0]
+    return len(foreign) <= len(accented) // 10
+
+
+def _read_delimited(path: Path, encoding: str) -> SourceTable:
+    if encoding in ("utf-8", "utf-8-sig"):
+        payload: Path | io.BytesIO = path
+        text_head = path.open("rb").read(SAMPLE_BYTES).decode(encoding, errors="ignore")
+    else:
+        try:
+            text = path.read_bytes().decode(encoding)
+        except UnicodeDecodeError as err:
+            raise SourceFileError(
+                str(path), f"cannot be decoded as {encoding}", "check --encoding"
+            ) from err
+        text = text.removeprefix("\ufeff")
+        payload = io.BytesIO(text.encode("utf-8"))
+        text_head = text[:SAMPLE_BYTES]
+    delimiter = sniff_delimiter(text_head, path.suffix.lower())
+    schema = {f"{EXTRA_PREFIX}{i}": pl.String for i in range(_sample_width(text_head, delimiter))}
+    try:
+        frame = pl.read_csv(
+            payload,
+            has_header=False,
+            schema=schema,
+            missing_columns="insert",
+            separator=delimiter,
+            truncate_ragged_lines=True,
+            encoding="utf8",
+            quote_char='"',
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError as err:
+        raise SourceFileError(
+            str(path), f"is not a readable delimited file ({_first_line(err)})"
+        ) from err
+    return _with_header(path, frame, encoding, delimiter, None)
+
+
+def sniff_delimiter(text: str, suffix: str = "") -> str:
+    """The delimiter among , ; TAB | that splits the sample into the most consistent fields."""
+    lines = [line for line in text.splitlines()[:200] if line.strip()]
+    if len(text) >= SAMPLE_BYTES and len(lines) > 1:
+        lines = lines[:-1]  # the sample may cut the last line
+    sample = "\n".join(lines)
+    best, best_score = ("\t" if suffix == ".tsv" else ","), (0.0, 0)
+    for delimiter in DELIMITERS:
+        widths = [len(r) for r in csv.reader(io.StringIO(sample), delimiter=delimiter) if r]
+        if not widths:
+            continue
+        mode, count = Counter(widths).most_common(1)[0]
+        if mode < 2:
+            continue
+        score = (round(count / len(widths), 2), mode)
+        if score > best_score:
+            best, best_score = delimiter, score
+    return best
+
+
+def _sample_width(text: str, delimiter: str) -> int:
+    widths = [len(r) for r in csv.reader(io.StringIO(text[:SAMPLE_BYTES]), delimiter=delimiter)]
+    return max([*widths, 1]) + EXTRA_WIDTH
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> SourceTable:
+    try:
+        frame = pl.read_excel(
+            path,
+            sheet_name=sheet,
+            engine="calamine",
+            has_header=False,
+            infer_schema_length=0,
+            raise_if_empty=False,
+            drop_empty_rows=False,  # keep row numbers equal to the sheet's
+            drop_empty_cols=False,
+        )
+    except Exception as err:  # fastexcel raises its own exception types
+        raise SourceFileError(
+            str(path), f"is not a readable .xlsx workbook ({_first_line(err)})"
+        ) from err
+    if isinstance(frame, dict):  # pragma: no cover - only with sheet_name=None on old polars
+        frame = next(iter(frame.values()))
+    frame = frame.rename({c: f"{EXTRA_PREFIX}{i}" for i, c in enumerate(frame.columns)})
+    frame = frame.with_columns(pl.all().cast(pl.String))
+    return _with_header(path, frame, None, None, sheet or "first sheet")
+
+
+def _with_header(
+    path: Path,
+    raw: pl.DataFrame,
+    encoding: str | None,
+    delimiter: str | None,
+    sheet: str | None,
+) -> SourceTable:
+    """Find the header record and number the records after it.
+
+    The header is the first record with at least two cells, unless the file has a
+    single column: LinkedIn exports start with a one-cell 'Notes:' preamble.
+    """
+    raw = raw.with_columns(pl.all().str.strip_chars().replace("", None))
+    filled = raw.head(50).select(pl.sum_horizontal(pl.all().is_not_null())).to_series()
+    if filled.len() == 0 or filled.max() == 0:
+        raise SourceFileError(str(path), "is empty", "export the contacts again with a header row")
+    needed = min(2, int(filled.max()))
+    header_at = int((filled >= needed).arg_true()[0])
+    notes = [f"skipped {header_at} record(s) before the header"] if header_at else []
+    header_cells = list(raw.row(header_at))
+    width = max(i for i, cell in enumerate(header_cells) if cell is not None) + 1
+    columns = _unique_names(header_cells[:width])
+    data = raw.slice(header_at + 1)
+    renames = {old: new for old, new in zip(data.columns[:width], columns, strict=True)}
+    extras = [f"{EXTRA_PREFIX}{i}" for i in range(len(data.columns) - width)]
+    renames.update(dict(zip(data.columns[width:], extras, strict=True)))
+    data = data.rename(renames).with_row_index(ROW, offset=1)
+    data = data.with_columns(pl.col(ROW).cast(pl.Int64))
+    return SourceTable(
+        path=path,
+        frame=data,
+        columns=columns,
+        sha256=file_sha256(path),
+        encoding=ENCODING_NAMES.get(encoding or "", encoding),
+        delimiter=delimiter,
+        sheet=sheet,
+        notes=notes,
+    )
+
+
+def _unique_names(cells: list[str | None]) -> list[str]:
+    seen: Counter[str] = Counter()
+    names = []
+    for index, cell in enumerate(cells, start=1):
+        name = (cell or "").strip() or f"column_{index}"
+        seen[name] += 1
+        names.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return names
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).strip().splitlines() or [type(err).__name__])[0][:200]

@@ -1,0 +1,1 @@
+"""Pandera models and header aliases for contact data."""

@@ -1,0 +1,112 @@
+"""Pandera schemas for the raw, optional-field and clean contact frames.
+
+Failures never abort a batch: `failure_rows` turns them into a table of
+(row position, column, check, value) that the pipeline makes rejects or warnings of.
+"""
+
+from __future__ import annotations
+
+import pandera.polars as pa
+import polars as pl
+
+from transforms.phones import REASONS
+
+E164 = r"^\+[1-9]\d{6,14}$"
+EMAIL = r"^[^@\s,;<>()\[\]]+@[^@\s,;<>()\[\]]+\.[A-Za-z0-9-]{2,}$"
+MAX_CELL = 10_000  # a longer cell is almost always an unterminated quote swallowing rows
+MAX_FIELD = 500
+TEXT_FIELDS = ("first_name", "last_name", "email", "company", "title")
+LINE_TYPES = (
+    "fixed_line", "mobile", "fixed_line_or_mobile", "toll_free", "premium_rate",
+    "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail", "unknown",
+)  # fmt: skip
+
+NO_EXTRA_CELLS = "cells_past_header"
+CELL_TOO_LONG = "cell_too_long"
+
+
+def raw_schema(columns: list[str], extras: list[str]) -> pa.DataFrameSchema:
+    """Every header column is text of sane length; nothing sits past the header's width."""
+    checks = {
+        column: pa.Column(
+            pl.String, pa.Check.str_length(max_value=MAX_CELL, name=CELL_TOO_LONG), nullable=True
+        )
+        for column in columns
+    }
+    for extra in extras:
+        checks[extra] = pa.Column(
+            pl.String,
+            pa.Check(lambda data: data.lazyframe.select(pl.col(data.key).is_null()),
+                     name=NO_EXTRA_CELLS),
+            nullable=True,
+        )  # fmt: skip
+    checks["_row"] = pa.Column(pl.Int64, unique=True)
+    return pa.DataFrameSchema(checks, strict=True)
+
+
+OPTIONAL_FIELDS = pa.DataFrameSchema(
+    {
+        "email": pa.Column(pl.String, pa.Check.str_matches(EMAIL, name="email_format"),
+                           nullable=True),
+        **{
+            name: pa.Column(pl.String, pa.Check.str_length(max_value=MAX_FIELD, name="too_long"),
+                            nullable=True)
+            for name in ("first_name", "last_name", "company", "title")
+        },
+    }
+)  # fmt: skip
+
+
+class CleanContacts(pa.DataFrameModel):
+    """The frame written to the contacts table: one valid, unique E.164 phone per row."""
+
+    row: pl.Int64 = pa.Field(alias="_row", unique=True)
+    phone: pl.String = pa.Field(str_matches=E164, unique=True)
+    phone_extension: pl.String = pa.Field(nullable=True, str_matches=r"^\d{1,20}$")
+    first_name: pl.String = pa.Field(nullable=True, str_length={"max_value": MAX_FIELD})
+    last_name: pl.String = pa.Field(nullable=True, str_length={"max_value": MAX_FIELD})
+    email: pl.String = pa.Field(nullable=True, str_matches=EMAIL)
+    company: pl.String = pa.Field(nullable=True, str_length={"max_value": MAX_FIELD})
+    title: pl.String = pa.Field(nullable=True, str_length={"max_value": MAX_FIELD})
+    phone_region: pl.String = pa.Field(str_matches=r"^([A-Z]{2}|001)$")
+    line_type: pl.String = pa.Field(isin=LINE_TYPES)
+
+    class Config:
+        strict = False
+
+
+class RejectRows(pa.DataFrameModel):
+    """Rejects: one per input row that did not become or update a contact."""
+
+    row: pl.Int64 = pa.Field(alias="_row", unique=True)
+    reason: pl.String = pa.Field(
+        isin=(*REASONS, "malformed_row", "schema_violation", "duplicate_in_file",
+              "duplicate_existing")
+    )  # fmt: skip
+    message: pl.String
+
+
+def failure_rows(
+    schema: pa.DataFrameSchema | type[pa.DataFrameModel], frame: pl.DataFrame
+) -> pl.DataFrame:
+    """(_row, column, check, failure_case) for every failing cell; empty when valid.
+
+    `frame` must carry the `_row` column; failures are reported against it.
+    """
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+        if cases.get_column("index").null_count():
+            raise  # a schema-level failure (missing column, wrong type) is a bug, not bad data
+        positions = cases.get_column("index").cast(pl.Int64)
+        return cases.select(
+            frame.get_column("_row").gather(positions).alias("_row"),
+            pl.col("column").cast(pl.String),
+            pl.col("check").cast(pl.String),
+            pl.col("failure_case").cast(pl.String),
+        )
+    return pl.DataFrame(
+        schema={"_row": pl.Int64, "column": pl.String, "check": pl.String,
+                "failure_case": pl.String}
+    )  # fmt: skip

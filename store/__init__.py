@@ -1,0 +1,1 @@
+"""DuckDB store: the only place SQL lives."""

@@ -1,0 +1,149 @@
+"""SQL for import batches: lookups before a batch, and writing it whole or not at all."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from store.db import Store, now
+from transforms.dedupe import MERGED_FIELDS
+
+STAT_COLUMNS = (
+    "rows_total", "imported", "updated", "duplicates_in_file", "duplicates_existing",
+    "invalid", "dnc", "campaign_excluded_dnc", "warnings",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BatchWrite:
+    """Everything one import writes, applied in a single transaction."""
+
+    batch_id: str
+    new: pl.DataFrame  # contacts to insert (prepare.CONTACT_COLUMNS)
+    changed: pl.DataFrame  # contacts to update: contact_id + merged fields
+    rejects: pl.DataFrame  # _row, reason, message, suggested_phone, phone, original
+    warnings: pl.DataFrame  # _row, column, value, reason
+    campaign: str | None
+    campaign_phones: pl.Series  # phones of the batch to add to the campaign
+    stats: dict[str, int]
+
+
+def known_contacts(store: Store, phones: pl.Series) -> pl.DataFrame:
+    """Stored contacts whose phone is in `phones`, attributes as {key, value} lists."""
+    fields = ", ".join(MERGED_FIELDS)
+    with store.registered("incoming_phones", phones.unique().alias("phone").to_frame()):
+        return store.frame(
+            f"SELECT c.id, c.phone, {fields}, map_entries(c.attributes) AS attributes "
+            "FROM contacts c JOIN incoming_phones i ON c.phone = i.phone"
+        )
+
+
+def suppressed_phones(store: Store, phones: pl.Series) -> pl.Series:
+    """The subset of `phones` that the DNC ledger suppresses now."""
+    with store.registered("incoming_phones", phones.unique().alias("phone").to_frame()):
+        found = store.frame(
+            "SELECT s.phone FROM dnc_suppressed s JOIN incoming_phones i ON s.phone = i.phone"
+        )
+    return found.get_column("phone") if found.height else pl.Series("phone", [], pl.String)
+
+
+def begin_batch(store: Store, batch: dict[str, Any]) -> None:
+    """Record the batch as running (committed at once), so a crash leaves a trace."""
+    store.run(
+        "INSERT INTO import_batches (id, source, sha256, started_at, status, mapping, region, "
+        "on_duplicate, campaign, encoding) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?, ?)",
+        [
+            batch["batch_id"],
+            batch["source"],
+            batch["sha256"],
+            batch["started_at"],
+            json.dumps(batch["mapping"]),
+            batch["region"],
+            batch["on_duplicate"],
+            batch["campaign"],
+            batch["encoding"],
+        ],
+    )
+
+
+def fail_batch(store: Store, batch_id: str, error: str) -> None:
+    store.run(
+        "UPDATE import_batches SET status = 'failed', finished_at = ?, error = ? WHERE id = ?",
+        [now(), error, batch_id],
+    )
+
+
+def write_batch(store: Store, write: BatchWrite) -> datetime:
+    """Insert, update, record rejects and memberships, and complete the batch: atomically."""
+    finished = now()
+    with store.transaction():
+        _insert_contacts(store, write.batch_id, write.new, finished)
+        _update_contacts(store, write.batch_id, write.changed, finished)
+        with store.registered("batch_rejects", write.rejects):
+            store.run(
+                "INSERT INTO import_rejects SELECT ?, _row, reason, message, suggested_phone, "
+                "phone, map_from_entries(original) FROM batch_rejects",
+                [write.batch_id],
+            )
+        with store.registered("batch_warnings", write.warnings):
+            store.run(
+                'INSERT INTO import_warnings SELECT ?, _row, "column", value, reason '
+                "FROM batch_warnings",
+                [write.batch_id],
+            )
+        if write.campaign:
+            _add_members(store, write.batch_id, write.campaign, write.campaign_phones, finished)
+        assignments = ", ".join(f"{name} = ?" for name in STAT_COLUMNS)
+        store.run(
+            f"UPDATE import_batches SET status = 'completed', finished_at = ?, {assignments} "
+            "WHERE id = ?",
+            [finished, *(write.stats[name] for name in STAT_COLUMNS), write.batch_id],
+        )
+    return finished
+
+
+def _insert_contacts(store: Store, batch_id: str, new: pl.DataFrame, at: datetime) -> None:
+    with store.registered("batch_new", new):
+        store.run(
+            "INSERT INTO contacts (phone, phone_extension, first_name, last_name, email, "
+            "company, title, attributes, phone_region, line_type, time_zones, "
+            "created_batch_id, created_row, last_batch_id, created_at, updated_at) "
+            "SELECT phone, phone_extension, first_name, last_name, email, company, title, "
+            "map_from_entries(attributes), phone_region, line_type, time_zones, "
+            "$1, _row, $1, $2, $2 FROM batch_new ORDER BY _row",
+            [batch_id, at],
+        )
+
+
+def _update_contacts(store: Store, batch_id: str, changed: pl.DataFrame, at: datetime) -> None:
+    if changed.height == 0:
+        return
+    assignments = ", ".join(f"{name} = u.{name}" for name in MERGED_FIELDS)
+    with store.registered("batch_changed", changed):
+        store.run(
+            f"UPDATE contacts SET {assignments}, attributes = map_from_entries(u.attributes), "
+            "last_batch_id = $1, updated_at = $2 FROM batch_changed u "
+            "WHERE contacts.id = u.contact_id",
+            [batch_id, at],
+        )
+
+
+def _add_members(
+    store: Store, batch_id: str, campaign: str, phones: pl.Series, at: datetime
+) -> None:
+    store.run("INSERT INTO campaigns VALUES (?, ?) ON CONFLICT DO NOTHING", [campaign, at])
+    with store.registered("member_phones", phones.alias("phone").to_frame()):
+        store.run(
+            "INSERT INTO campaign_members SELECT ?, c.id, ?, ? FROM contacts c "
+            "JOIN member_phones m ON c.phone = m.phone ON CONFLICT DO NOTHING",
+            [campaign, at, batch_id],
+        )
+
+
+def list_batches(store: Store, limit: int | None = None) -> pl.DataFrame:
+    sql = "SELECT * FROM import_batches ORDER BY started_at DESC"
+    return store.frame(sql + (f" LIMIT {int(limit)}" if limit else ""))

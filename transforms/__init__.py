@@ -1,0 +1,1 @@
+"""Pure polars transforms: DataFrame in, DataFrame(s) out; no I/O."""

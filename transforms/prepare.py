@@ -1,0 +1,194 @@
+"""From a read source to a prepared batch: every non-blank row in exactly one bucket.
+
+    contacts (valid, first in file)  +  duplicates_in_file  +  rejects  ==  rows_total
+
+Nothing here touches the database; comparing with known contacts is `dedupe`'s job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from schemas.contact import CELL_TOO_LONG, CleanContacts, failure_rows, raw_schema
+from transforms.fields import blank_malformed_fields, split_full_names
+from transforms.mapping import ATTRIBUTES, ROW, ColumnMapping, apply_mapping
+from transforms.phones import MISSING, SPREADSHEET_DAMAGED, phone_lookup
+from transforms.regions import with_regions
+
+CONTACT_COLUMNS = (
+    ROW, "phone", "phone_extension", "first_name", "last_name", "email", "company", "title",
+    ATTRIBUTES, "phone_region", "line_type", "time_zones",
+)  # fmt: skip
+REJECT_SCHEMA = {
+    ROW: pl.Int64,
+    "reason": pl.String,
+    "message": pl.String,
+    "suggested_phone": pl.String,
+    "phone": pl.String,
+}
+
+
+@dataclass(frozen=True)
+class PreparedBatch:
+    contacts: pl.DataFrame  # CONTACT_COLUMNS, unique phone, first occurrence in the file
+    duplicates_in_file: pl.DataFrame  # REJECT_SCHEMA with reason duplicate_in_file
+    rejects: pl.DataFrame  # REJECT_SCHEMA: invalid and malformed rows
+    warnings: pl.DataFrame  # _row, column, value, reason: imported with the cell blanked
+    rows_total: int
+    blank_rows: int
+
+
+def prepare_batch(
+    frame: pl.DataFrame, columns: list[str], mapping: ColumnMapping, default_region: str
+) -> PreparedBatch:
+    """Validate, map, normalize phones and dedupe within the file."""
+    extras = [c for c in frame.columns if c not in columns and c != ROW]
+    blank = pl.all_horizontal(pl.col(*columns, *extras).is_null()) if columns else pl.lit(True)
+    rows = frame.filter(~blank)
+    malformed, rows = _split_malformed(rows, columns, extras)
+
+    canonical = apply_mapping(rows, mapping).pipe(with_regions, default_region)
+    canonical = choose_phones(canonical, len(mapping.phones))
+    invalid = canonical.filter(pl.col("phone").is_null())
+    valid = canonical.filter(pl.col("phone").is_not_null()).pipe(split_full_names)
+    valid, warnings = blank_malformed_fields(valid)
+    country_warnings = valid.filter(pl.col("country_unknown")).select(
+        ROW,
+        pl.lit(mapping.fields.get("country")).alias("column"),
+        pl.col("country").alias("value"),
+        pl.lit("unknown_country").alias("reason"),
+    )
+    valid = valid.select(CONTACT_COLUMNS)
+    first = valid.select(pl.col("phone").is_first_distinct()).to_series()
+    duplicates = _duplicates_in_file(valid.filter(~first), valid.filter(first))
+    broken, contacts = _split_schema_violations(valid.filter(first))
+
+    rejects = pl.concat([malformed, _phone_rejects(invalid, mapping), broken]).sort(ROW)
+    return PreparedBatch(
+        contacts=contacts,
+        duplicates_in_file=duplicates,
+        rejects=rejects,
+        warnings=pl.concat([warnings, country_warnings]).sort(ROW),
+        rows_total=rows.height + malformed.height,
+        blank_rows=frame.height - rows.height - malformed.height,
+    )
+
+
+def _split_malformed(
+    rows: pl.DataFrame, columns: list[str], extras: list[str]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows with cells past the header, or a cell so long it swallowed other rows."""
+    failures = failure_rows(raw_schema(columns, extras), rows)
+    if failures.height == 0:
+        return pl.DataFrame(schema=REJECT_SCHEMA), rows
+    first_failure = failures.sort(ROW).unique(ROW, keep="first", maintain_order=True)
+    width = len(columns)
+    rejects = first_failure.select(
+        ROW,
+        pl.lit("malformed_row").alias("reason"),
+        pl.when(pl.col("check") == CELL_TOO_LONG)
+        .then(pl.format("cell in column '{}' is too long (an unclosed quote?)", "column"))
+        .otherwise(pl.lit(f"row has more cells than the header's {width} columns"))
+        .alias("message"),
+        pl.lit(None, pl.String).alias("suggested_phone"),
+        pl.lit(None, pl.String).alias("phone"),
+    )
+    return rejects, rows.filter(~pl.col(ROW).is_in(rejects.get_column(ROW)))
+
+
+def choose_phones(canonical: pl.DataFrame, sources: int) -> pl.DataFrame:
+    """Per row: a valid mobile number first, else the first valid in column order.
+
+    Each distinct (value, region) is parsed once. A row with no valid number keeps the
+    answer of its best candidate, so its reject says why.
+    """
+    candidates = pl.concat(
+        [
+            canonical.select(
+                ROW,
+                "region",
+                pl.col(f"phone_raw_{i}").alias("raw"),
+                pl.col(f"phone_mobile_{i}").alias("mobile"),
+                pl.col(f"phone_usable_{i}").alias("usable"),
+                pl.lit(i, pl.Int32).alias("position"),
+            )
+            for i in range(sources)
+        ]
+    ).filter(pl.col("raw").is_not_null() & pl.col("usable"))
+    answered = candidates.join(phone_lookup(candidates), on=["raw", "region"], how="left")
+    best = answered.sort(ROW, pl.col("e164").is_null(), pl.col("mobile").not_(), "position").unique(
+        ROW, keep="first", maintain_order=True
+    )
+    drop = [c for c in canonical.columns if c.startswith(("phone_raw_", "phone_mobile_"))]
+    drop += [c for c in canonical.columns if c.startswith("phone_usable_")]
+    joined = canonical.drop(drop).join(best.drop("mobile", "usable", "position", "region"),
+                                       on=ROW, how="left")  # fmt: skip
+    mapped_extension = pl.col("phone_extension").str.replace_all(r"\D", "").replace("", None)
+    return joined.with_columns(
+        pl.col("e164").alias("phone"),
+        pl.when(pl.col("e164").is_not_null())
+        .then(pl.coalesce("extension", mapped_extension))
+        .alias("phone_extension"),
+        pl.col("reason").fill_null(MISSING),
+    ).drop("e164", "extension")
+
+
+def _phone_rejects(invalid: pl.DataFrame, mapping: ColumnMapping) -> pl.DataFrame:
+    raw, region, reason = pl.col("raw"), pl.col("region"), pl.col("reason")
+    columns = ", ".join(p.column for p in mapping.phones)
+    damaged = (
+        pl.when(pl.col("suggested_phone").is_not_null())
+        .then(pl.format("'{}' was altered by a spreadsheet; it was probably {}",
+                        raw, pl.col("suggested_phone")))
+        .otherwise(pl.format("'{}' was altered by a spreadsheet and its digits are lost; "
+                             "re-export the column as text", raw))
+    )  # fmt: skip
+    message = (
+        pl.when(reason == MISSING)
+        .then(pl.lit(f"no phone number in {columns}"))
+        .when(reason == SPREADSHEET_DAMAGED)
+        .then(damaged)
+        .when(reason == "not_a_number")
+        .then(pl.format("'{}' is not a phone number", raw))
+        .when(reason == "too_short")
+        .then(pl.format("'{}' has too few digits for a {} number", raw, region))
+        .when(reason == "too_long")
+        .then(pl.format("'{}' has too many digits for a {} number", raw, region))
+        .otherwise(pl.format("'{}' is not a valid {} number", raw, region))
+    )
+    return invalid.select(
+        ROW,
+        reason.alias("reason"),
+        message.alias("message"),
+        pl.col("suggested_phone"),
+        pl.lit(None, pl.String).alias("phone"),
+    )
+
+
+def _split_schema_violations(valid: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows the clean schema refuses (never expected) become rejects, not a crash."""
+    failures = failure_rows(CleanContacts, valid)
+    if failures.height == 0:
+        return pl.DataFrame(schema=REJECT_SCHEMA), valid
+    first = failures.sort(ROW).unique(ROW, keep="first", maintain_order=True)
+    broken = first.select(
+        ROW,
+        pl.lit("schema_violation").alias("reason"),
+        pl.format("{} failed {} ('{}')", "column", "check", "failure_case").alias("message"),
+        pl.lit(None, pl.String).alias("suggested_phone"),
+        pl.lit(None, pl.String).alias("phone"),
+    )
+    return broken, valid.filter(~pl.col(ROW).is_in(broken.get_column(ROW)))
+
+
+def _duplicates_in_file(later: pl.DataFrame, first: pl.DataFrame) -> pl.DataFrame:
+    firsts = first.select("phone", pl.col(ROW).alias("first_row"))
+    return later.join(firsts, on="phone", how="left").select(
+        ROW,
+        pl.lit("duplicate_in_file").alias("reason"),
+        pl.format("same phone as row {}", "first_row").alias("message"),
+        pl.lit(None, pl.String).alias("suggested_phone"),
+        pl.col("phone"),
+    )
