@@ -93,7 +93,7 @@ def plan_import(
     excluded = 0
     if options.campaign:
         members = prepared.contacts.get_column("phone")
-        campaign_phones = members.filter(~members.is_in(suppressed))
+        campaign_phones = members.filter(~members.is_in(suppressed.implode()))
         excluded = members.len() - campaign_phones.len()
 
     existing = unchanged.select(
@@ -115,7 +115,7 @@ def plan_import(
         duplicates_in_file=prepared.duplicates_in_file.height,
         duplicates_existing=unchanged.height,
         invalid=prepared.rejects.height,
-        dnc=int(new.get_column("phone").is_in(suppressed).sum()),
+        dnc=int(new.get_column("phone").is_in(suppressed.implode()).sum()),
         campaign_excluded_dnc=excluded,
         warnings=prepared.warnings.height,
         mapping=mapping.as_report(),
@@ -194,7 +194,7 @@ def new_batch_id() -> str:
 
 def _original_cells(source: SourceTable, outcomes: pl.DataFrame) -> pl.DataFrame:
     """_row -> the non-empty source cells of the rows in `outcomes`, as {key, value} lists."""
-    rows = source.frame.filter(pl.col(ROW).is_in(outcomes.get_column(ROW)))
+    rows = source.frame.filter(pl.col(ROW).is_in(outcomes.get_column(ROW).implode()))
     pairs = pl.concat_list(
         [pl.struct(key=pl.lit(c, pl.String), value=pl.col(c)) for c in source.columns]
     )

@@ -87,12 +87,13 @@ ALIASES: dict[str, tuple[str, ...]] = {
 }
 
 # Words that make a header a phone column (whole tokens, or stems inside compounds).
+# "whats": camel-case splitting turns HubSpot's "WhatsApp Phone Number" into "whats app".
 PHONE_TOKENS = frozenset(
     {
         "phone", "phones", "telephone", "tel", "tele", "mobile", "cell", "cellphone",
         "cellular", "handy", "natel", "telefon", "telefono", "telefone", "telefoon",
         "portable", "celular", "movil", "telemovel", "cellulare", "mobiel", "mobil", "gsm",
-        "whatsapp", "msisdn", "phonenumber", "mobilephone", "homephone", "workphone",
+        "whatsapp", "whats", "msisdn", "phonenumber", "mobilephone", "homephone", "workphone",
         "otherphone", "businessphone", "callback", "numero", "nummer", "number", "no",
         "contact number",
     }
@@ -100,7 +101,6 @@ PHONE_TOKENS = frozenset(
 PHONE_STEMS = ("telefon", "telefoon", "phone", "handy", "mobil")
 # "Number"-like words count only when nothing else in the header says what it numbers.
 WEAK_PHONE_TOKENS = frozenset({"numero", "nummer", "number", "no"})
-# "whats": camel-case splitting turns HubSpot's "WhatsApp Phone Number" into "whats app".
 MOBILE_TOKENS = frozenset(
     {
         "mobile", "cell", "cellphone", "cellular", "handy", "natel", "mobil", "mobiel",

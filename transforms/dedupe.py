@@ -44,7 +44,7 @@ def merge_known(matched: pl.DataFrame, policy: str) -> tuple[pl.DataFrame, pl.Da
         pl.col(name).ne_missing(pl.col(f"stored_{name}")) for name in MERGED_FIELDS
     ) | _attribute_key(ATTRIBUTES).ne_missing(_attribute_key(f"stored_{ATTRIBUTES}"))
     changed = merged.filter(differs).select(ROW, "contact_id", "phone", *MERGED_FIELDS, ATTRIBUTES)
-    return changed, matched.filter(~pl.col(ROW).is_in(changed.get_column(ROW)))
+    return changed, matched.filter(~pl.col(ROW).is_in(changed.get_column(ROW).implode()))
 
 
 def _merge_field(name: str, policy: str) -> pl.Expr:

@@ -50,7 +50,7 @@ def blank_malformed_fields(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFr
         .alias("reason"),
     )
     blanked = frame.with_columns(
-        pl.when(pl.col("_row").is_in(failures.filter(pl.col("column") == column)["_row"]))
+        pl.when(pl.col("_row").is_in(failures.filter(pl.col("column") == column)["_row"].implode()))
         .then(None)
         .otherwise(pl.col(column))
         .alias(column)

@@ -53,6 +53,7 @@ class ColumnMapping:
     fields: dict[str, str]  # contact field -> source column (phone excluded)
     phones: tuple[PhoneSource, ...]
     attributes: tuple[str, ...]
+    fallbacks: dict[str, tuple[str, ...]] = field(default_factory=dict)
     ignored: tuple[str, ...] = ()
     phone_from_content: bool = False
     notes: tuple[str, ...] = field(default=())
@@ -65,6 +66,8 @@ class ColumnMapping:
             if source.label:
                 report[source.label] = "phone_label"
         report.update({column: "attribute" for column in self.attributes})
+        for name, columns in self.fallbacks.items():
+            report.update({column: name for column in columns})
         report.update({column: IGNORE for column in self.ignored})
         return {column: report[column] for column in self.columns if column in report}
 
@@ -103,10 +106,11 @@ def map_columns(
     free = [c for c in columns if c not in overrides and keys[c] not in REJECT_COLUMNS]
     ignored = [c for c in columns if overrides.get(c) == IGNORE or keys[c] in REJECT_COLUMNS]
 
-    fields = _fields_from_aliases(free, keys)
+    fields, fallbacks = _fields_from_aliases(free, keys)
     for column, target in overrides.items():
         if target in FIELDS and target != "phone":
             fields[target] = column
+            fallbacks.pop(target, None)
     _resolve_name_columns(fields, keys, overrides)
 
     forced = [c for c in columns if overrides.get(c) == "phone"]
@@ -119,10 +123,13 @@ def map_columns(
     from_content = False
     if not phones:
         taken = set(fields.values())
-        phones = _phone_from_content([c for c in free if c not in taken], sample, columns)
+        unnamed = [c for c in free if c not in taken and not _never_a_phone(keys[c])]
+        phones = _phone_from_content(unnamed, sample, columns)
         from_content = True
 
+    fallbacks = {name: cols for name, cols in fallbacks.items() if name in fields}
     used = set(fields.values()) | {p.column for p in phones} | {p.label for p in phones if p.label}
+    # runners-up also stay attributes: a second email is not lost when the first is set
     attributes = tuple(c for c in columns if c not in used and c not in ignored)
     notes = ()
     if from_content:
@@ -130,6 +137,7 @@ def map_columns(
     return ColumnMapping(
         columns=tuple(columns),
         fields=fields,
+        fallbacks=fallbacks,
         phones=tuple(phones),
         attributes=attributes,
         ignored=tuple(ignored),
@@ -138,22 +146,40 @@ def map_columns(
     )
 
 
-def _fields_from_aliases(columns: list[str], keys: dict[str, str]) -> dict[str, str]:
-    """Best column per field: the earliest alias, then the leftmost column."""
-    best: dict[str, tuple[int, int, str]] = {}
+def _fields_from_aliases(
+    columns: list[str], keys: dict[str, str]
+) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """Best column per field (earliest alias, then leftmost), and the runners-up in order.
+
+    Runners-up fill the field per row when the best column is empty ("E-mail 2 - Value").
+    """
+    ranked: dict[str, list[tuple[int, int, int, str]]] = {}
     for position, column in enumerate(columns):
         key = keys[column]
-        for candidate in dict.fromkeys((key, strip_entity_prefix(key))):
+        for derived, candidate in enumerate(_alias_candidates(key)):
             for name, aliases in ALIASES.items():
                 if candidate in aliases:
-                    rank = (aliases.index(candidate), position, column)
-                    if name not in best or rank < best[name]:
-                        best[name] = rank
+                    rank = (min(derived, 1), aliases.index(candidate), position, column)
+                    ranked.setdefault(name, []).append(rank)
     chosen: dict[str, str] = {}
-    for name, (_, _, column) in sorted(best.items(), key=lambda item: item[1][:2]):
-        if column not in chosen.values():
-            chosen[name] = column
-    return chosen
+    for name, ranks in sorted(ranked.items(), key=lambda item: min(item[1])[:3]):
+        for *_, column in sorted(ranks):
+            if column not in chosen.values():
+                chosen[name] = column
+                break
+    fallbacks = {
+        name: tuple(dict.fromkeys(r[-1] for r in sorted(ranks) if r[-1] not in chosen.values()))
+        for name, ranks in ranked.items()
+        if name in chosen
+    }
+    return chosen, {name: columns for name, columns in fallbacks.items() if columns}
+
+
+def _alias_candidates(key: str) -> tuple[str, ...]:
+    """The key, without a CRM entity prefix, and without a slot number ('e mail 2 value')."""
+    bare = strip_entity_prefix(key)
+    unnumbered = re.sub(r" \d+( value| address)?$", "", bare)
+    return tuple(dict.fromkeys((key, bare, unnumbered, re.sub(r" \d+ ", " ", bare))))
 
 
 def _resolve_name_columns(
@@ -176,10 +202,20 @@ def _resolve_name_columns(
         fields["full_name"] = fields.pop("first_name")
 
 
+def _never_a_phone(key: str) -> bool:
+    """Fax, pager, telex, assistant... also inside compounds ('assistantphone', 'faxnummer')."""
+    return any(
+        t in NOT_A_PHONE_TOKENS
+        or any(t.startswith(word) for word in NOT_A_PHONE_TOKENS if len(word) >= 5)
+        or t.startswith("fax")
+        for t in key.split()
+    )
+
+
 def phone_kind(key: str) -> str | None:
     """'mobile', 'phone' or None for a normalized header key."""
     tokens = key.split()
-    if not tokens or any(t in NOT_A_PHONE_TOKENS or t.startswith("fax") for t in tokens):
+    if not tokens or _never_a_phone(key):
         return None
     strong = [
         t
@@ -268,7 +304,11 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping) -> pl.DataFrame:
         if name == "phone":
             continue
         column = mapping.fields.get(name)
-        exprs.append((first_value(column) if column else pl.lit(None, pl.String)).alias(name))
+        if column is None:
+            exprs.append(pl.lit(None, pl.String).alias(name))
+            continue
+        sources = [column, *mapping.fallbacks.get(name, ())]
+        exprs.append(pl.coalesce([first_value(c).replace("", None) for c in sources]).alias(name))
     country = mapping.fields.get("country")  # used for the region, and kept for the agent
     exprs.append(_attributes_expr(mapping.attributes + ((country,) if country else ())))
     return frame.select(exprs)

@@ -108,8 +108,8 @@ def _damaged(text: str, region: str) -> PhoneAnswer | None:
     if scientific:
         lead, fraction, exponent = scientific[1], scientific[2] or "", int(scientific[3])
         suggestion = None
-        if len(fraction) <= exponent:  # the digits survived: the value is exact
-            suggestion = _valid_e164(lead + fraction + "0" * (exponent - len(fraction)), region)
+        if len(fraction) == exponent:  # every digit survived; fewer means they were rounded
+            suggestion = _valid_e164(lead + fraction, region)
         return PhoneAnswer(reason=SPREADSHEET_DAMAGED, suggested_phone=suggestion)
     float_tail = FLOAT_TAIL.match(text)
     if float_tail:

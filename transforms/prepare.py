@@ -95,7 +95,7 @@ def _split_malformed(
         pl.lit(None, pl.String).alias("suggested_phone"),
         pl.lit(None, pl.String).alias("phone"),
     )
-    return rejects, rows.filter(~pl.col(ROW).is_in(rejects.get_column(ROW)))
+    return rejects, rows.filter(~pl.col(ROW).is_in(rejects.get_column(ROW).implode()))
 
 
 def choose_phones(canonical: pl.DataFrame, sources: int) -> pl.DataFrame:
@@ -180,7 +180,7 @@ def _split_schema_violations(valid: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
         pl.lit(None, pl.String).alias("suggested_phone"),
         pl.lit(None, pl.String).alias("phone"),
     )
-    return broken, valid.filter(~pl.col(ROW).is_in(broken.get_column(ROW)))
+    return broken, valid.filter(~pl.col(ROW).is_in(broken.get_column(ROW).implode()))
 
 
 def _duplicates_in_file(later: pl.DataFrame, first: pl.DataFrame) -> pl.DataFrame:

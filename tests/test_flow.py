@@ -1,0 +1,54 @@
+"""The import_contacts flow under one session-scoped Prefect test server."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from contacts.errors import MappingError
+from contacts.stats import BatchStats, JSON_KEYS
+from flows.import_contacts import import_contacts
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+
+
+def read_artifact(key: str) -> list[dict]:
+    from prefect.client.orchestration import get_client
+
+    async def fetch():
+        async with get_client() as client:
+            artifact = await client.read_latest_artifacts()
+            return [a for a in artifact if a.key == key]
+
+    found = asyncio.run(fetch())
+    return found[0].data if found else []
+
+
+def test_flow_imports_and_publishes_the_stats(workspace, tmp_path):
+    source = tmp_path / "c.csv"
+    source.write_text("Name,Phone\nAnn Lee,(650) 253-0000\nBo,12\n", encoding="utf-8")
+    state = import_contacts(
+        path=str(source), db=str(workspace.db), data_dir=str(workspace.data_dir),
+        return_state=True,
+    )  # fmt: skip
+    assert state.is_completed()
+    stats = state.result()
+    assert isinstance(stats, BatchStats)
+    assert (stats.imported, stats.invalid, stats.status) == (1, 1, "completed")
+    assert list(stats.as_dict()) == list(JSON_KEYS)
+    artifact = read_artifact(f"import-{stats.batch_id.lower()}")
+    assert artifact, "the flow publishes a table artifact with the batch stats"
+
+
+def test_flow_fails_cleanly_on_a_file_it_cannot_import(workspace, tmp_path):
+    source = tmp_path / "names.csv"
+    source.write_text("Name,City\nAnn,Paris\n", encoding="utf-8")
+    state = import_contacts(
+        path=str(source), db=str(workspace.db), data_dir=str(workspace.data_dir),
+        return_state=True,
+    )  # fmt: skip
+    assert state.is_failed()
+    error = state.result(raise_on_failure=False)
+    assert isinstance(error, MappingError)
+    assert not workspace.db.exists()  # nothing was written for a file that cannot import

@@ -1,0 +1,192 @@
+"""Import through the library against a real DuckDB file: counts, policies, atomicity."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from contacts.errors import ContactsError, DatabaseBusy
+from contacts.exporting import ExportFilters, selection_frame
+from store import imports as store_imports
+from store.db import Store, now
+
+CSV = """\
+First Name,Last Name,Mobile,Email,Company,Notes
+Ann,Lee,(650) 253-0000,ann@example.com,Acme,first
+Bo,Kim,+1 212 736 5000,bo@example,Beta,
+Cy,Oz,12,cy@example.com,Gamma,
+Ann,Lee,650.253.0000,ann@example.com,Acme,again
+Di,,+44 20 7946 0000,,,
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "contacts.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def contacts(store_path: Path) -> list[dict]:
+    with Store.open(store_path, read_only=True) as store:
+        return store.frame("SELECT * FROM contacts_view ORDER BY id").to_dicts()
+
+
+def test_counts_outputs_and_lineage(workspace, tmp_path):
+    stats = workspace.run_import(write(tmp_path, CSV))
+    assert (stats.rows_total, stats.imported, stats.duplicates_in_file, stats.invalid) == (
+        5,
+        3,
+        1,
+        1,
+    )
+    assert stats.warnings == 1  # bo@example
+    rows = contacts(workspace.db)
+    assert [r["phone"] for r in rows] == ["+16502530000", "+12127365000", "+442079460000"]
+    assert rows[0]["attributes"] == {"Notes": "first"}
+    assert rows[0]["created_batch_id"] == stats.batch_id and rows[0]["created_row"] == 1
+    assert rows[1]["email"] is None and rows[0]["status"] == "active"
+    folder = workspace.data_dir / "batches" / stats.batch_id
+    report = json.loads((folder / "report.json").read_text())
+    assert report["imported"] == 3 and report["warning_samples"][0]["value"] == "bo@example"
+    rejects = (folder / "rejects.csv").read_text().splitlines()
+    assert (
+        rejects[0]
+        == "First Name,Last Name,Mobile,Email,Company,Notes,row,reason,message,suggested_phone"
+    )
+    assert [line.split(",")[7] for line in rejects[1:]] == ["too_short", "duplicate_in_file"]
+
+
+def test_every_row_not_imported_has_one_reject_record(workspace, tmp_path):
+    stats = workspace.run_import(write(tmp_path, CSV))
+    with Store.open(workspace.db, read_only=True) as store:
+        rejects = store.frame(
+            "SELECT source_row, reason, original FROM import_rejects WHERE batch_id = ?",
+            [stats.batch_id],
+        ).to_dicts()
+    assert sorted((r["source_row"], r["reason"]) for r in rejects) == [
+        (3, "too_short"),
+        (4, "duplicate_in_file"),
+    ]
+    assert next(r for r in rejects if r["source_row"] == 3)["original"]["Mobile"] == "12"
+
+
+def test_reimport_changes_nothing_and_says_so(workspace, tmp_path):
+    path = write(tmp_path, CSV)
+    workspace.run_import(path)
+    before = contacts(workspace.db)
+    again = workspace.run_import(path)
+    assert (again.imported, again.updated, again.duplicates_existing) == (0, 0, 3)
+    assert again.accounted() == again.rows_total == 5
+    assert contacts(workspace.db) == before
+
+
+@pytest.mark.parametrize(
+    ("policy", "first_name", "company", "updated"),
+    [("skip", "Ann", "Acme", 0), ("update", "Annie", "NewCo", 1), ("fill", "Ann", "Acme", 1)],
+)
+def test_duplicate_policies(workspace, tmp_path, policy, first_name, company, updated):
+    workspace.run_import(
+        write(tmp_path, "Phone,First Name,Company,Title\n(650) 253-0000,Ann,Acme,\n")
+    )
+    second = write(
+        tmp_path, "Phone,First Name,Company,Title\n6502530000,Annie,NewCo,CEO\n", "b.csv"
+    )
+    stats = workspace.run_import(second, on_duplicate=policy)
+    assert stats.updated == updated
+    assert stats.duplicates_existing == 1 - updated
+    row = contacts(workspace.db)[0]
+    assert (row["first_name"], row["company"]) == (first_name, company)
+    assert row["title"] == (None if policy == "skip" else "CEO")
+    again = workspace.run_import(second, on_duplicate=policy)
+    assert again.updated == 0  # nothing left to change
+
+
+def add_dnc(db: Path, phone: str, source: str = "manual") -> None:
+    with Store.open(db) as store:
+        store.run(
+            "INSERT INTO dnc_events (phone, action, source, reason, actor, occurred_at) "
+            "VALUES (?, 'add', ?, 'test', 'pytest', ?)",
+            [phone, source, now()],
+        )
+
+
+def test_dnc_numbers_import_as_dnc_and_stay_out_of_campaigns_and_callable(workspace, tmp_path):
+    add_dnc(workspace.db, "+12127365000")
+    stats = workspace.run_import(write(tmp_path, CSV), campaign="spring")
+    assert (stats.dnc, stats.campaign_excluded_dnc) == (1, 1)
+    status = {r["phone"]: r["status"] for r in contacts(workspace.db)}
+    assert status["+12127365000"] == "dnc"
+    callable_phones = selection_frame(workspace.db, ExportFilters(callable=True))["phone"]
+    assert "+12127365000" not in callable_phones.to_list()
+    assert callable_phones.len() == 2
+    with Store.open(workspace.db, read_only=True) as store:
+        members = store.run(
+            "SELECT c.phone FROM campaign_members m JOIN contacts c ON c.id = m.contact_id"
+        )
+    assert sorted(p for (p,) in members) == ["+16502530000", "+442079460000"]
+
+
+def test_a_failed_write_changes_no_contact_and_is_recorded(workspace, tmp_path, monkeypatch):
+    workspace.run_import(write(tmp_path, "Phone\n(650) 253-0000\n"))
+    before = contacts(workspace.db)
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(store_imports, "_add_members", boom)
+    with pytest.raises(ContactsError, match="failed and changed nothing: disk on fire"):
+        workspace.run_import(write(tmp_path, CSV, "b.csv"), campaign="x")
+    assert contacts(workspace.db) == before
+    with Store.open(workspace.db, read_only=True) as store:
+        batches = store.frame("SELECT status, error FROM import_batches ORDER BY started_at")
+    assert batches["status"].to_list() == ["completed", "failed"]
+    assert "disk on fire" in batches["error"][1]
+    with Store.open(workspace.db, read_only=True) as store:
+        assert store.run("SELECT count(*) FROM import_rejects")[0][0] == 0
+
+
+def test_a_batch_left_running_is_marked_failed_on_next_open(workspace):
+    with Store.open(workspace.db) as store:
+        store_imports.begin_batch(
+            store,
+            {"batch_id": "b1", "source": "x.csv", "sha256": "0", "started_at": now(),
+             "mapping": {}, "region": "US", "on_duplicate": "skip", "campaign": None,
+             "encoding": "utf-8"},
+        )  # fmt: skip
+    with Store.open(workspace.db) as store:
+        status, error = store.run("SELECT status, error FROM import_batches")[0]
+    assert status == "failed" and error.startswith("interrupted")
+
+
+def test_header_only_file_is_a_completed_batch_of_zero_rows(workspace, tmp_path):
+    stats = workspace.run_import(write(tmp_path, "First Name,Phone\n"))
+    assert (stats.status, stats.rows_total, stats.imported) == ("completed", 0, 0)
+
+
+def test_a_busy_database_is_a_clear_error(workspace, tmp_path):
+    Store.open(workspace.db).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys, time
+            con = duckdb.connect({str(workspace.db)!r})
+            print("locked", flush=True)
+            time.sleep(30)
+        """)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        started = time.monotonic()
+        with pytest.raises(DatabaseBusy, match=r"is busy: another process \(PID \d+\)"):
+            workspace.run_import(write(tmp_path, CSV))
+        assert time.monotonic() - started < 10
+    finally:
+        holder.kill()
+        holder.wait()

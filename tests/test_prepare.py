@@ -1,0 +1,232 @@
+"""prepare_batch and the dedupe transforms: every row in exactly one bucket."""
+
+from __future__ import annotations
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from transforms.dedupe import merge_known, split_known
+from transforms.mapping import ROW, map_columns
+from transforms.prepare import PreparedBatch, prepare_batch
+
+
+def prepare(rows: list[dict[str, str | None]], region: str = "US") -> PreparedBatch:
+    columns = list(rows[0])
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String)).with_row_index(
+        ROW, offset=1
+    )
+    frame = frame.with_columns(pl.col(ROW).cast(pl.Int64))
+    return prepare_batch(frame, columns, map_columns(columns), region)
+
+
+def outcome(batch: PreparedBatch, row: int) -> str:
+    for name, frame in (
+        ("contact", batch.contacts),
+        ("duplicate", batch.duplicates_in_file),
+        ("reject", batch.rejects),
+    ):
+        if row in frame.get_column(ROW).to_list():
+            return name
+    return "none"
+
+
+def test_mobile_column_wins_over_earlier_work_column():
+    batch = prepare([{"Work Phone": "(212) 736-5000", "Mobile": "(650) 253-0000"}])
+    assert batch.contacts.get_column("phone").to_list() == ["+16502530000"]
+
+
+def test_first_valid_number_in_column_order_when_mobile_is_invalid():
+    batch = prepare([{"Home": "12", "Work Phone": "(212) 736-5000", "Cell": "n/a"}])
+    assert batch.contacts.get_column("phone").to_list() == ["+12127365000"]
+
+
+def test_google_type_labels_pick_the_mobile_and_skip_fax():
+    row = {
+        "Name": "Ann Lee",
+        "Phone 1 - Type": "Work Fax",
+        "Phone 1 - Value": "(212) 736-5000",
+        "Phone 2 - Type": "Work",
+        "Phone 2 - Value": "(415) 555-2671",
+        "Phone 3 - Type": "Mobile",
+        "Phone 3 - Value": "+1 650-253-0000 ::: +1 212-736-5000",
+    }
+    batch = prepare([row])
+    assert batch.contacts.select("phone", "first_name", "last_name").row(0) == (
+        "+16502530000",
+        "Ann",
+        "Lee",
+    )
+
+
+def test_fax_only_row_is_rejected_as_missing():
+    batch = prepare([{"Name": "A", "Phone": None, "Business Fax": "(212) 736-5000"}])
+    assert batch.rejects.select("reason").item() == "missing"
+
+
+def test_per_row_country_sets_the_region():
+    batch = prepare(
+        [
+            {"Phone": "020 7946 0000", "Country": "United Kingdom"},
+            {"Phone": "06 12 34 56 78", "Country": "FR"},
+            {"Phone": "(650) 253-0000", "Country": None},
+            {"Phone": "(212) 736-5000", "Country": "Atlantis"},
+        ]
+    )
+    assert batch.contacts.get_column("phone").to_list() == [
+        "+442079460000",
+        "+33612345678",
+        "+16502530000",
+        "+12127365000",
+    ]
+    assert batch.warnings.select("reason", "value").rows() == [("unknown_country", "Atlantis")]
+
+
+def test_extension_from_number_or_from_its_own_column():
+    batch = prepare(
+        [
+            {"Phone": "(650) 253-0000 x12", "Ext": None},
+            {"Phone": "(212) 736-5000", "Ext": "ext. 7"},
+        ]
+    )
+    assert batch.contacts.get_column("phone_extension").to_list() == ["12", "7"]
+
+
+def test_malformed_email_is_blanked_with_a_warning_and_the_row_imports():
+    batch = prepare([{"Phone": "(650) 253-0000", "Email": "ann@"}])
+    assert batch.contacts.select("email").item() is None
+    assert batch.warnings.select(ROW, "column", "value", "reason").row(0) == (
+        1,
+        "email",
+        "ann@",
+        "invalid_email",
+    )
+
+
+def test_full_name_split_both_orders_and_honorific():
+    batch = prepare(
+        [
+            {"Full Name": "Dr. Ann Marie Lee", "Phone": "(650) 253-0000"},
+            {"Full Name": "Lee, Bo", "Phone": "(212) 736-5000"},
+        ]
+    )
+    assert batch.contacts.select("first_name", "last_name").rows() == [
+        ("Ann", "Marie Lee"),
+        ("Bo", "Lee"),
+    ]
+
+
+def test_in_file_duplicates_in_other_formats_point_at_the_first_row():
+    batch = prepare(
+        [
+            {"Phone": "(650) 253-0000"},
+            {"Phone": "+1 650.253.0000"},
+            {"Phone": "16502530000"},
+        ]
+    )
+    assert batch.contacts.get_column(ROW).to_list() == [1]
+    assert batch.duplicates_in_file.get_column("message").to_list() == [
+        "same phone as row 1",
+        "same phone as row 1",
+    ]
+
+
+POOL = [
+    "(650) 253-0000", "650.253.0000", "+1 212 736 5000", "(212) 736-5000 x9",
+    "020 7946 0000", "+44 20 7946 0000", "12", "n/a", "4.41E+11", "", None,
+    "+33 6 12 34 56 78", "447911123456", "1-800-FLOWERS",
+]  # fmt: skip
+cells = st.one_of(st.sampled_from(POOL), st.text(max_size=12))
+rows = st.lists(
+    st.fixed_dictionaries(
+        {
+            "Name": st.one_of(st.none(), st.text(max_size=10)),
+            "Mobile": cells,
+            "Phone": cells,
+            "Email": st.one_of(st.none(), st.sampled_from(["a@b.co", "bad@", "x@y.org"])),
+            "Country": st.one_of(st.none(), st.sampled_from(["US", "GB", "Narnia", "fr"])),
+        }
+    ),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=rows)
+def test_every_row_lands_in_exactly_one_bucket(rows: list[dict[str, str | None]]):
+    batch = prepare(rows)
+    buckets = [batch.contacts, batch.duplicates_in_file, batch.rejects]
+    assert sum(b.height for b in buckets) == batch.rows_total
+    assert batch.rows_total + batch.blank_rows == len(rows)
+    seen = pl.concat([b.select(ROW) for b in buckets]).get_column(ROW)
+    assert seen.n_unique() == seen.len()
+    assert batch.contacts.get_column("phone").is_unique().all()
+    assert batch.contacts.get_column("phone").str.contains(r"^\+[1-9]\d{6,14}$").all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=rows, stored_share=st.floats(0, 1), policy=st.sampled_from(["skip", "update", "fill"]))
+def test_dedupe_against_stored_never_adds_rows(
+    rows: list[dict[str, str | None]], stored_share: float, policy: str
+):
+    batch = prepare(rows)
+    contacts = batch.contacts
+    stored = contacts.head(int(contacts.height * stored_share)).select(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("id"),
+        "phone",
+        "phone_extension",
+        pl.lit("Stored").alias("first_name"),
+        "last_name",
+        "email",
+        "company",
+        "title",
+        "attributes",
+    )
+    new, matched = split_known(contacts, stored)
+    assert new.height + matched.height == contacts.height
+    assert set(new["phone"]).isdisjoint(stored["phone"])
+    changed, unchanged = merge_known(matched, policy)
+    assert changed.height + unchanged.height == matched.height
+    if policy == "skip":
+        assert changed.height == 0
+    if policy == "fill":  # a stored non-empty value is never overwritten
+        assert (changed.get_column("first_name") == "Stored").all()
+
+
+def test_update_and_fill_policies_merge_fields_and_attributes():
+    batch = prepare([{"Phone": "(650) 253-0000", "First Name": "Ann", "Notes": "vip"}])
+    entry = [{"key": "Notes", "value": "old"}, {"key": "Team", "value": "A"}]
+    stored = pl.DataFrame(
+        {
+            "id": [7], "phone": ["+16502530000"], "phone_extension": [None],
+            "first_name": [None], "last_name": ["Lee"], "email": [None], "company": [None],
+            "title": [None], "attributes": [entry],
+        },
+        schema_overrides={n: pl.String for n in ("phone_extension", "first_name", "email",
+                                                  "company", "title")},
+    )  # fmt: skip
+    _, matched = split_known(batch.contacts, stored)
+    updated, _ = merge_known(matched, "update")
+    assert updated.select("contact_id", "first_name", "last_name").row(0) == (7, "Ann", "Lee")
+    assert updated.select("attributes").item().to_list() == [
+        {"key": "Notes", "value": "vip"},
+        {"key": "Team", "value": "A"},
+    ]
+    filled, _ = merge_known(matched, "fill")
+    assert filled.select("attributes").item().to_list() == [
+        {"key": "Notes", "value": "old"},
+        {"key": "Team", "value": "A"},
+    ]
+
+
+def test_second_email_column_fills_the_field_when_the_first_is_empty():
+    batch = prepare(
+        [
+            {"Phone": "(650) 253-0000", "E-mail 1 - Value": None, "E-mail 2 - Value": "a@b.co"},
+            {"Phone": "(212) 736-5000", "E-mail 1 - Value": "c@d.co", "E-mail 2 - Value": "e@f.co"},
+        ]
+    )
+    assert batch.contacts.get_column("email").to_list() == ["a@b.co", "c@d.co"]
+    second = batch.contacts.get_column("attributes").to_list()[1]
+    assert {"key": "E-mail 2 - Value", "value": "e@f.co"} in second  # nothing is lost
