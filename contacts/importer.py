@@ -6,8 +6,10 @@ runs them directly (dry runs, the library API, tests).
 
 from __future__ import annotations
 
+import codecs
 import secrets
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import polars as pl
@@ -66,6 +68,14 @@ def check_options(options: ImportOptions) -> ImportOptions:
     region = region_for_country(options.region)
     if region is None:
         raise UsageError(f"--region {options.region!r} is not a known region; use e.g. US, GB")
+    if options.encoding is not None:
+        try:
+            codecs.lookup(options.encoding)
+        except LookupError as err:
+            raise UsageError(
+                f"--encoding {options.encoding!r} is not an encoding Python knows; "
+                "use e.g. utf-8, cp1252, utf-16"
+            ) from err
     if options.campaign is not None and not options.campaign.strip():
         raise UsageError("--campaign needs a name")
     return ImportOptions(**{**options.__dict__, "region": region})
@@ -79,7 +89,11 @@ def read_and_map(options: ImportOptions) -> tuple[SourceTable, ColumnMapping]:
 
 
 def plan_import(
-    options: ImportOptions, source: SourceTable, mapping: ColumnMapping, store: Store
+    options: ImportOptions,
+    source: SourceTable,
+    mapping: ColumnMapping,
+    store: Store,
+    started_at: datetime | None = None,
 ) -> ImportPlan:
     """Prepare the batch and compare it with the stored contacts and the DNC ledger."""
     batch_id = new_batch_id()
@@ -119,7 +133,7 @@ def plan_import(
         campaign_excluded_dnc=excluded,
         warnings=prepared.warnings.height,
         mapping=mapping.as_report(),
-        started_at=now().isoformat(),
+        started_at=(started_at or now()).isoformat(),
         blank_rows=prepared.blank_rows,
         encoding=source.encoding,
         delimiter=source.delimiter,
@@ -175,9 +189,10 @@ def commit_import(store: Store, plan: ImportPlan, options: ImportOptions) -> Bat
 def run_import(options: ImportOptions, *, dry_run: bool = False) -> BatchStats:
     """Import a file without Prefect: the library entry point."""
     options = check_options(options)
+    started = now()
     source, mapping = read_and_map(options)
     with Store.open(options.db, read_only=dry_run) as store:
-        plan = plan_import(options, source, mapping, store)
+        plan = plan_import(options, source, mapping, store, started)
         if dry_run:
             plan.stats.status = "dry_run"
             plan.stats.batch_id = None

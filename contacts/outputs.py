@@ -11,7 +11,7 @@ import polars as pl
 
 from contacts.errors import ContactsError
 from contacts.stats import BatchStats
-from schemas.aliases import REJECT_COLUMNS
+from schemas.aliases import REJECT_COLUMNS, normalize_header
 
 if TYPE_CHECKING:
     from contacts.importer import ImportPlan
@@ -43,13 +43,26 @@ def write_outputs(plan: ImportPlan, stats: BatchStats, data_dir: Path) -> Path:
     return folder
 
 
+ADDED_COLUMNS = ("row", "reason", "message", "suggested_phone")
+
+
 def rejects_frame(plan: ImportPlan) -> pl.DataFrame:
-    """Original columns (as read) plus row, reason, message, suggested_phone."""
-    columns = [c for c in plan.source.columns if c.strip().lower() not in REJECT_COLUMNS]
+    """Original columns (as read) plus row, reason, message, suggested_phone.
+
+    Re-importing a rejects.csv replaces its old outcome columns; any other source
+    column with one of those names is kept, renamed '<name> (original)'.
+    """
+    keys = {c: normalize_header(c) for c in plan.source.columns}
+    is_rejects_file = set(keys.values()) >= REJECT_COLUMNS
+    columns = [
+        c for c in plan.source.columns if not (is_rejects_file and keys[c] in REJECT_COLUMNS)
+    ]
     outcomes = plan.write.rejects.select(ROW, "reason", "message", "suggested_phone")
-    original = plan.source.frame.select(ROW, *columns)
+    original = plan.source.frame.select(
+        ROW, *(pl.col(c).alias(f"{c} (original)" if c in ADDED_COLUMNS else c) for c in columns)
+    )
     return outcomes.join(original, on=ROW, how="left").select(
-        *columns, pl.col(ROW).alias("row"), "reason", "message", "suggested_phone"
+        *(c for c in original.columns if c != ROW), pl.col(ROW).alias("row"), *ADDED_COLUMNS[1:]
     )
 
 

@@ -26,7 +26,15 @@ EXTRA_PREFIX = "_extra_"  # cells past the header's width land here, so ragged r
 EXTRA_WIDTH = 16
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 1 << 20
-ENCODING_NAMES = {"utf_8": "utf-8", "utf_8_sig": "utf-8-sig", "latin_1": "latin-1"}
+# Two-byte UTF-8 letters (é is C3 A9): in a file that is not valid UTF-8 they mean
+# mixed encodings, which no single choice decodes right.
+UTF8_SEQUENCE = re.compile(rb"[\xc3\xc5][\x80-\xbf]")
+ENCODING_NAMES = {
+    "iso8859-1": "latin-1",
+    "utf_8": "utf-8",
+    "utf_8_sig": "utf-8-sig",
+    "latin_1": "latin-1",
+}
 
 
 @dataclass(frozen=True)
@@ -104,6 +112,12 @@ def _detect_encoding(path: Path, head: bytes) -> str:
         )
     if _decodes(path, "utf-8"):
         return "utf-8"
+    if UTF8_SEQUENCE.search(path.read_bytes()):
+        raise SourceFileError(
+            str(path),
+            "mixes UTF-8 text with bytes of another encoding (pasted from two exports?)",
+            "re-export it as UTF-8, or pass --encoding if you know the right one",
+        )
     return _guess_single_byte(path)
 
 
@@ -163,9 +177,12 @@ def _reads_as_western(text: str) -> bool:
 
 
 def _read_delimited(path: Path, encoding: str) -> SourceTable:
-    if encoding in ("utf-8", "utf-8-sig"):
+    with path.open("rb") as handle:
+        head = handle.read(SAMPLE_BYTES)
+    cr_only = b"\r" in head and b"\n" not in head  # classic Mac "CSV (Macintosh)"
+    if encoding in ("utf-8", "utf-8-sig") and not cr_only:
         payload: Path | io.BytesIO = path
-        text_head = path.open("rb").read(SAMPLE_BYTES).decode(encoding, errors="ignore")
+        text_head = head.decode(encoding, errors="ignore")
     else:
         try:
             text = path.read_bytes().decode(encoding)
@@ -174,6 +191,8 @@ def _read_delimited(path: Path, encoding: str) -> SourceTable:
                 str(path), f"cannot be decoded as {encoding}", "check --encoding"
             ) from err
         text = text.removeprefix("\ufeff")
+        if cr_only:
+            text = text.replace("\r", "\n")
         payload = io.BytesIO(text.encode("utf-8"))
         text_head = text[:SAMPLE_BYTES]
     delimiter = sniff_delimiter(text_head, path.suffix.lower())
@@ -235,6 +254,12 @@ def _read_xlsx(path: Path, sheet: str | None) -> SourceTable:
             drop_empty_cols=False,
         )
     except Exception as err:  # fastexcel raises its own exception types
+        sheets = _sheet_names(path)
+        if sheet is not None and sheets and sheet not in sheets:
+            listed = ", ".join(repr(name) for name in sheets)
+            raise SourceFileError(
+                str(path), f"has no sheet {sheet!r}", f"its sheets are {listed}"
+            ) from err
         raise SourceFileError(
             str(path), f"is not a readable .xlsx workbook ({_first_line(err)})"
         ) from err
@@ -243,6 +268,15 @@ def _read_xlsx(path: Path, sheet: str | None) -> SourceTable:
     frame = frame.rename({c: f"{EXTRA_PREFIX}{i}" for i, c in enumerate(frame.columns)})
     frame = frame.with_columns(pl.all().cast(pl.String))
     return _with_header(path, frame, None, None, sheet or "first sheet")
+
+
+def _sheet_names(path: Path) -> list[str]:
+    try:
+        import fastexcel
+
+        return list(fastexcel.read_excel(path).sheet_names)
+    except Exception:  # an unreadable workbook has no sheets to list
+        return []
 
 
 def _with_header(
@@ -286,12 +320,22 @@ def _with_header(
 
 
 def _unique_names(cells: list[str | None]) -> list[str]:
-    seen: Counter[str] = Counter()
+    """Header names made unique ('Phone', 'Phone_2'), never clashing with another header
+    or with the reader's own columns (_row, _extra_N)."""
+    wanted = [(cell or "").strip() or f"column_{i}" for i, cell in enumerate(cells, start=1)]
+    taken = {ROW}
     names = []
-    for index, cell in enumerate(cells, start=1):
-        name = (cell or "").strip() or f"column_{index}"
-        seen[name] += 1
-        names.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    for name in wanted:
+        candidate, suffix = name, 1
+        while (
+            candidate in taken
+            or candidate.startswith(EXTRA_PREFIX)
+            or (candidate != name and candidate in wanted)
+        ):
+            suffix += 1
+            candidate = f"{name}_{suffix}"
+        taken.add(candidate)
+        names.append(candidate)
     return names
 
 

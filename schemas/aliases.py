@@ -129,7 +129,7 @@ EXCLUDED_LABEL = r"(?i)fax|pager|telex|assist|tty|t[eé]l[eé]copie"
 # fmt: on
 
 # Columns a rejects.csv adds; re-importing it must not treat them as contact data.
-REJECT_COLUMNS = frozenset({"row", "reason", "message", "suggested_phone"})
+REJECT_COLUMNS = frozenset({"row", "reason", "message", "suggested phone"})  # normalized
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _NON_WORD = re.compile(r"[^0-9a-z]+")

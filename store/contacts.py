@@ -38,20 +38,20 @@ def select_contacts(store: Store, where: ContactFilter) -> pl.DataFrame:
             "(SELECT 1 FROM dnc_suppressed s WHERE s.phone = contacts_view.phone)"
         )
     if where.search:
-        text_match = (
-            "concat_ws(' ', first_name, last_name, email, company) ILIKE ?"
-            " OR concat_ws(' ', last_name, first_name) ILIKE ?"
+        text_match = (  # contains(), not LIKE: '%' and '_' in the search are literal
+            "contains(lower(concat_ws(' ', first_name, last_name, email, company)), ?)"
+            " OR contains(lower(concat_ws(' ', last_name, first_name)), ?)"
         )
-        pattern = f"%{where.search.strip()}%"
+        needle = where.search.strip().lower()
         options = [text_match]
-        params += [pattern, pattern]
+        params += [needle, needle]
         digits = "".join(ch for ch in where.search if ch.isdigit())
         if where.phone:
             options.append("phone = ?")
             params.append(where.phone)
         if len(digits) >= 4:
-            options.append("phone LIKE ?")
-            params.append(f"%{digits}%")
+            options.append("contains(phone, ?)")
+            params.append(digits)
         clauses.append("(" + " OR ".join(options) + ")")
     sql = (
         "SELECT phone, first_name, last_name, email, company, title, status, last_called_at, "

@@ -29,12 +29,12 @@ class Workspace:
     def data_dir(self) -> Path:
         return self.root / "data"
 
-    def options(self, path: Path, **overrides: object):  # noqa: ANN201 - ImportOptions
+    def options(self, path: Path, **overrides: object):
         from contacts.importer import ImportOptions
 
         return ImportOptions(path=path, db=self.db, data_dir=self.data_dir, **overrides)
 
-    def run_import(self, path: Path, **overrides: object):  # noqa: ANN201 - BatchStats
+    def run_import(self, path: Path, **overrides: object):
         """Import without Prefect (the library entry point)."""
         from contacts.importer import run_import
 

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from contacts.errors import MappingError
-from contacts.stats import BatchStats, JSON_KEYS
+from contacts.stats import JSON_KEYS, BatchStats
 from flows.import_contacts import import_contacts
 
 pytestmark = pytest.mark.usefixtures("prefect_server")

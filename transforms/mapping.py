@@ -103,8 +103,14 @@ def map_columns(
             f"its columns are: {', '.join(columns)}"
         )
     keys = {column: normalize_header(column) for column in columns}
-    free = [c for c in columns if c not in overrides and keys[c] not in REJECT_COLUMNS]
-    ignored = [c for c in columns if overrides.get(c) == IGNORE or keys[c] in REJECT_COLUMNS]
+    # a re-imported rejects.csv: its four added columns are not contact data
+    reserved = REJECT_COLUMNS if set(keys.values()) >= REJECT_COLUMNS else frozenset()
+    free = [c for c in columns if c not in overrides and keys[c] not in reserved]
+    ignored = [
+        c
+        for c in columns
+        if overrides.get(c) == IGNORE or (c not in overrides and keys[c] in reserved)
+    ]
 
     fields, fallbacks = _fields_from_aliases(free, keys)
     for column, target in overrides.items():

