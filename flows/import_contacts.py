@@ -7,6 +7,7 @@ that state back into the error.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -26,7 +27,7 @@ from contacts.importer import (
 from contacts.outputs import write_outputs
 from contacts.readers import SourceTable
 from contacts.stats import BatchStats
-from store.db import Store
+from store.db import Store, now
 from transforms.mapping import ColumnMapping
 
 # Frames and connections pass between tasks in memory: no hashing, no pickles.
@@ -40,9 +41,13 @@ def read_source_task(options: ImportOptions) -> tuple[SourceTable, ColumnMapping
 
 @task(name="plan-batch", **TASK_OPTIONS)
 def plan_batch_task(
-    options: ImportOptions, source: SourceTable, mapping: ColumnMapping, store: Store
+    options: ImportOptions,
+    source: SourceTable,
+    mapping: ColumnMapping,
+    store: Store,
+    started_at: datetime,
 ) -> ImportPlan:
-    return plan_import(options, source, mapping, store)
+    return plan_import(options, source, mapping, store, started_at)
 
 
 @task(name="commit-batch", **TASK_OPTIONS)
@@ -75,6 +80,7 @@ def import_contacts(
 ) -> State:
     """Import one contact file into the database; returns the batch stats as a dict."""
     logger = get_run_logger()
+    started_at = now()
     try:
         options = check_options(
             ImportOptions(
@@ -86,7 +92,7 @@ def import_contacts(
         source, mapping = read_source_task(options)
         logger.info("read %d records, %d columns", source.frame.height, len(source.columns))
         with Store.open(options.db) as store:
-            plan = plan_batch_task(options, source, mapping, store)
+            plan = plan_batch_task(options, source, mapping, store, started_at)
             stats = commit_batch_task(store, plan, options)
         write_report_task(plan, stats, options.data_dir)
     except ContactsError as err:

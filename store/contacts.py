@@ -62,3 +62,18 @@ def select_contacts(store: Store, where: ContactFilter) -> pl.DataFrame:
     if clauses:
         sql += " WHERE " + " AND ".join(f"({c})" for c in clauses)
     return store.frame(sql + " ORDER BY id", params)
+
+
+def delete_contacts(store: Store, phones: list[str]) -> int:
+    """Delete contacts by E.164 phone, with their campaign memberships; DNC events stay."""
+    with store.transaction(), store.registered(
+        "doomed", pl.DataFrame({"phone": phones}, schema={"phone": pl.String})
+    ):
+        store.run(
+            "DELETE FROM campaign_members WHERE contact_id IN "
+            "(SELECT id FROM contacts WHERE phone IN (SELECT phone FROM doomed))"
+        )
+        deleted = store.run(
+            "DELETE FROM contacts WHERE phone IN (SELECT phone FROM doomed) RETURNING id"
+        )
+    return len(deleted)

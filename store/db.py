@@ -57,6 +57,7 @@ class Store:
             con = duckdb.connect(target, read_only=read_only)
         except duckdb.Error as err:
             raise translate(err, target) from err
+        con.execute("SET enable_progress_bar = false")  # it prints to stdout
         store = cls(con, target)
         if read_only:
             store.check_current()

@@ -85,9 +85,13 @@ CREATE TABLE dnc_events (
 
 -- A number is suppressed while any source's latest event for it is an 'add'.
 CREATE VIEW dnc_sources AS
-SELECT phone, source, action, occurred_at
+SELECT phone, source,
+       max_by(action, (occurred_at, id)) AS action,
+       max(occurred_at) AS occurred_at,
+       max_by(reason, (occurred_at, id)) AS reason,
+       max_by(actor, (occurred_at, id)) AS actor
 FROM dnc_events
-QUALIFY row_number() OVER (PARTITION BY phone, source ORDER BY occurred_at DESC, id DESC) = 1;
+GROUP BY phone, source;
 
 CREATE VIEW dnc_suppressed AS
 SELECT phone, min(occurred_at) AS since, list(source ORDER BY source) AS sources
