@@ -66,8 +66,9 @@ def select_contacts(store: Store, where: ContactFilter) -> pl.DataFrame:
 
 def delete_contacts(store: Store, phones: list[str]) -> int:
     """Delete contacts by E.164 phone, with their campaign memberships; DNC events stay."""
-    with store.transaction(), store.registered(
-        "doomed", pl.DataFrame({"phone": phones}, schema={"phone": pl.String})
+    with (
+        store.transaction(),
+        store.registered("doomed", pl.DataFrame({"phone": phones}, schema={"phone": pl.String})),
     ):
         store.run(
             "DELETE FROM campaign_members WHERE contact_id IN "
