@@ -1,0 +1,148 @@
+"""Commands: import, export, batches, batch show."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from contacts.cli_app import Settings, app, batch_app, fail, quiet_prefect, run_flow
+from contacts.errors import ContactsError
+
+if TYPE_CHECKING:
+    from contacts.importer import ImportOptions
+    from contacts.stats import BatchStats
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A .csv, .tsv, .txt or .xlsx contact list.")],
+    region: Annotated[str, typer.Option(help="Region for numbers without a country code.")] = "US",
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", help="Override the mapping: 'Column=field' (repeatable)."),
+    ] = None,
+    campaign: Annotated[str | None, typer.Option(help="Add the batch's contacts to it.")] = None,
+    on_duplicate: Annotated[
+        str, typer.Option(help="skip | update | fill, for phones already stored.")
+    ] = "skip",
+    encoding: Annotated[str | None, typer.Option(help="Override the detected encoding.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="XLSX sheet (default: the first).")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show mapping and counts only.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Import a contact file: map, validate, normalize, dedupe, store."""
+    settings: Settings = ctx.obj
+    from contacts.importer import ImportOptions, check_options, run_import
+    from transforms.mapping import parse_overrides
+
+    try:
+        options = check_options(
+            ImportOptions(
+                path=file,
+                db=settings.db,
+                data_dir=settings.data_dir,
+                region=region,
+                overrides=parse_overrides(map_ or []),
+                campaign=campaign,
+                on_duplicate=on_duplicate,
+                encoding=encoding,
+                sheet=sheet,
+            )
+        )
+        if dry_run:
+            stats = run_import(options, dry_run=True)
+        else:
+            stats = _run_import_flow(options, settings.verbose)
+    except ContactsError as err:
+        raise fail(err) from None
+    if as_json:
+        typer.echo(json.dumps(stats.as_dict(), ensure_ascii=False))
+    else:
+        typer.echo(str(stats))
+
+
+def _run_import_flow(options: ImportOptions, verbose: bool) -> BatchStats:
+    quiet_prefect(verbose)
+    from flows.import_contacts import import_contacts
+
+    return run_flow(
+        import_contacts,
+        path=str(options.path),
+        db=str(options.db),
+        data_dir=str(options.data_dir),
+        region=options.region,
+        overrides=options.overrides,
+        campaign=options.campaign,
+        on_duplicate=options.on_duplicate,
+        encoding=options.encoding,
+        sheet=options.sheet,
+    )
+
+
+@app.command("export")
+def export_command(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    status: Annotated[str | None, typer.Option(help="active | dnc")] = None,
+    search: Annotated[str | None, typer.Option(help="Name, email, company or phone.")] = None,
+    callable_: Annotated[
+        bool, typer.Option("--callable", help="Only active, unsuppressed contacts.")
+    ] = False,
+    region: Annotated[str, typer.Option(help="Region for a phone typed in --search.")] = "US",
+) -> None:
+    """Export contacts to CSV (spreadsheet formulas neutralized)."""
+    settings: Settings = ctx.obj
+    from contacts.exporting import ExportFilters, export_contacts
+
+    try:
+        count = export_contacts(
+            settings.db,
+            out,
+            ExportFilters(status=status, search=search, callable=callable_, region=region),
+        )
+    except ContactsError as err:
+        raise fail(err) from None
+    typer.echo(f"Exported {count:,} contacts to {out}")
+
+
+@app.command("batches")
+def batches_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    limit: Annotated[int, typer.Option(help="Most recent N batches.")] = 50,
+) -> None:
+    """List import batches, newest first."""
+    settings: Settings = ctx.obj
+    from contacts.batches import batch_rows, format_batches
+
+    try:
+        rows = batch_rows(settings.db, limit)
+    except ContactsError as err:
+        raise fail(err) from None
+    typer.echo(json.dumps(rows, default=str) if as_json else format_batches(rows))
+
+
+@batch_app.command("show")
+def batch_show_command(
+    ctx: typer.Context,
+    batch_id: Annotated[str, typer.Argument(help="The batch id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object.")] = False,
+) -> None:
+    """Show one batch: its counts, mapping and error."""
+    settings: Settings = ctx.obj
+    from contacts.batches import batch_detail
+
+    try:
+        detail = batch_detail(settings.db, batch_id)
+    except ContactsError as err:
+        raise fail(err) from None
+    if as_json:
+        typer.echo(json.dumps(detail, default=str))
+    else:
+        typer.echo("\n".join(f"{key:22} {value}" for key, value in detail.items()))
