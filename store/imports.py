@@ -147,3 +147,46 @@ def _add_members(
 def list_batches(store: Store, limit: int | None = None) -> pl.DataFrame:
     sql = "SELECT * FROM import_batches ORDER BY started_at DESC"
     return store.frame(sql + (f" LIMIT {int(limit)}" if limit else ""))
+
+
+def batch_row(store: Store, batch_id: str) -> dict[str, Any] | None:
+    rows = store.frame("SELECT * FROM import_batches WHERE id = ?", [batch_id]).to_dicts()
+    return rows[0] if rows else None
+
+
+def revert_batch(store: Store, batch_id: str, actor: str | None, reason: str | None) -> int:
+    """Delete the contacts a batch created (not those it updated); DNC events stay."""
+    at = now()
+    with store.transaction():
+        store.run(
+            "DELETE FROM campaign_members WHERE contact_id IN "
+            "(SELECT id FROM contacts WHERE created_batch_id = ?)",
+            [batch_id],
+        )
+        deleted = store.run(
+            "DELETE FROM contacts WHERE created_batch_id = ? RETURNING id", [batch_id]
+        )
+        store.run("UPDATE import_batches SET reverted_at = ? WHERE id = ?", [at, batch_id])
+        store.run(
+            "INSERT INTO batch_reverts VALUES (?, ?, ?, ?, ?)",
+            [batch_id, at, len(deleted), actor, reason],
+        )
+    return len(deleted)
+
+
+def completed_batch_with_sha(store: Store, sha256: str) -> str | None:
+    """The completed, not reverted batch that imported a file with this content, if any."""
+    rows = store.run(
+        "SELECT id FROM import_batches WHERE sha256 = ? AND status = 'completed' "
+        "AND reverted_at IS NULL ORDER BY started_at LIMIT 1",
+        [sha256],
+    )
+    return rows[0][0] if rows else None
+
+
+def record_inbox_file(store: Store, entry: dict[str, Any]) -> None:
+    store.run(
+        "INSERT INTO inbox_files VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [entry["sha256"], entry["name"], entry["seen_at"], entry["outcome"],
+         entry.get("batch_id"), entry.get("moved_to"), entry.get("error")],
+    )  # fmt: skip
