@@ -6,7 +6,11 @@ import sys
 
 import typer
 
-from contacts import cli_dnc, cli_import  # noqa: F401 - importing registers the commands
+from contacts import (  # noqa: F401 - importing registers the commands
+    cli_dnc,
+    cli_import,
+    cli_ops,
+)
 from contacts.cli_app import app
 from contacts.errors import UsageError
 
