@@ -16,6 +16,7 @@ import polars as pl
 from contacts.errors import ContactsError, UsageError
 from store import dnc as ledger
 from store.db import Store, now
+from transforms.calls import CALL_REQUEST_REASON
 from transforms.phones import phone_lookup
 from transforms.regions import region_for_country
 
@@ -140,7 +141,7 @@ def record_call_request(
         db,
         [phone],
         source="call",
-        reason=f"dnc_request on call {call_id}",
+        reason=CALL_REQUEST_REASON.format(call_id),
         actor="call",
         region=region,
         at=at,
