@@ -7,14 +7,17 @@ runs them directly (dry runs, the library API, tests).
 from __future__ import annotations
 
 import codecs
+import os
 import secrets
+from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 import polars as pl
 
-from contacts.errors import ContactsError, UsageError
+from contacts.errors import BatchFailed, ContactsError, UsageError
 from contacts.outputs import write_outputs
 from contacts.readers import SourceTable, read_source
 from contacts.stats import BatchStats
@@ -33,6 +36,10 @@ from transforms.mapping import ROW, ColumnMapping, map_columns
 from transforms.prepare import PreparedBatch, prepare_batch
 from transforms.regions import region_for_country
 
+# How long an import waits for another process's database lock, unless told otherwise.
+DEFAULT_LOCK_WAIT = 60.0
+LOCK_WAIT_ENV = "CONTACTS_LOCK_WAIT"
+
 
 @dataclass(frozen=True)
 class ImportOptions:
@@ -45,6 +52,9 @@ class ImportOptions:
     on_duplicate: str = "skip"
     encoding: str | None = None
     sheet: str | None = None
+    # Seconds to wait while another process holds the database; the library fails at
+    # once, the flow (CLI, schedules) waits `lock_wait_setting(None)`.
+    lock_wait: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -78,7 +88,29 @@ def check_options(options: ImportOptions) -> ImportOptions:
             ) from err
     if options.campaign is not None and not options.campaign.strip():
         raise UsageError("--campaign needs a name")
+    if not options.lock_wait >= 0:  # also refuses NaN
+        raise UsageError(f"lock wait {options.lock_wait!r} must be 0 or more seconds")
     return ImportOptions(**{**options.__dict__, "region": region})
+
+
+def lock_wait_setting(value: float | None, environ: Mapping[str, str] = os.environ) -> float:
+    """The lock wait for an edge (CLI, flow parameter): `value`, else $CONTACTS_LOCK_WAIT,
+    else 60 s. `CONTACTS_LOCK_WAIT=0` fails at once when the database is busy."""
+    if value is not None:
+        return value
+    raw = environ.get(LOCK_WAIT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_LOCK_WAIT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:
+        raise UsageError(
+            f"{LOCK_WAIT_ENV}={raw!r} is not a number of seconds; use e.g. 60, or 0 to fail "
+            "at once when the database is busy"
+        )
+    return seconds
 
 
 def read_and_map(options: ImportOptions) -> tuple[SourceTable, ColumnMapping]:
@@ -179,8 +211,11 @@ def commit_import(store: Store, plan: ImportPlan, options: ImportOptions) -> Bat
     try:
         finished = write_batch(store, plan.write)
     except Exception as err:
-        fail_batch(store, plan.batch_id, f"{type(err).__name__}: {err}")
-        raise ContactsError(f"batch {plan.batch_id} failed and changed nothing: {err}") from err
+        # Recording the failure can fail for the same reason (a full disk); the batch
+        # then stays 'running' until the next writer's Store.open marks it failed.
+        with suppress(Exception):
+            fail_batch(store, plan.batch_id, f"{type(err).__name__}: {err}")
+        raise BatchFailed(plan.batch_id, err) from err
     stats.status = "completed"
     stats.finished_at = finished.isoformat()
     return stats
@@ -191,7 +226,7 @@ def run_import(options: ImportOptions, *, dry_run: bool = False) -> BatchStats:
     options = check_options(options)
     started = now()
     source, mapping = read_and_map(options)
-    with Store.open(options.db, read_only=dry_run) as store:
+    with Store.open(options.db, read_only=dry_run, wait_seconds=options.lock_wait) as store:
         plan = plan_import(options, source, mapping, store, started)
         if dry_run:
             plan.stats.status = "dry_run"

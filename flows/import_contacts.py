@@ -1,14 +1,20 @@
 """The `import_contacts` flow: read -> plan -> commit -> report, each a task.
 
-Expected failures (an unreadable file, no phone column, a busy database) end the run
-in a Failed state carrying the error, without a traceback in the logs; the CLI turns
-that state back into the error.
+Failures end the run in a Failed state carrying the error; the CLI turns that state
+back into the error. Logs and state messages carry counts, batch ids, the file name and
+error classes, never an error's text, which can quote cells (a headerless file's first
+row becomes its column names; DuckDB quotes the key of a constraint error). A task
+raises `StepFailed`, whose text is redacted, as Prefect logs what a task raises.
 """
 
 from __future__ import annotations
 
+import functools
+import traceback
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
@@ -21,6 +27,7 @@ from contacts.importer import (
     ImportPlan,
     check_options,
     commit_import,
+    lock_wait_setting,
     plan_import,
     read_and_map,
 )
@@ -33,13 +40,46 @@ from transforms.mapping import ColumnMapping
 # Frames and connections pass between tasks in memory: no hashing, no pickles.
 TASK_OPTIONS = {"cache_policy": NO_CACHE, "persist_result": False}
 
+Result = TypeVar("Result")
+
+
+def redacted(err: BaseException) -> str:
+    """An error as logs may show it: its class and value-free facts, not its message."""
+    if isinstance(err, ContactsError):
+        return err.log_summary()
+    return f"unexpected {type(err).__name__}"
+
+
+class StepFailed(Exception):
+    """A task's error in a redacted wrapper: Prefect logs the repr and traceback of what
+    a task raises, so the original (`error`) rides along unprinted."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(redacted(error))
+        self.error = error
+
+
+def redact_failures(function: Callable[..., Result]) -> Callable[..., Result]:
+    """Make a task raise `StepFailed` instead of an error whose text can quote cells."""
+
+    @functools.wraps(function)
+    def run(*args: Any, **kwargs: Any) -> Result:
+        try:
+            return function(*args, **kwargs)
+        except Exception as err:
+            raise StepFailed(err) from None  # no chained traceback with the message
+
+    return run
+
 
 @task(name="read-source", **TASK_OPTIONS)
+@redact_failures
 def read_source_task(options: ImportOptions) -> tuple[SourceTable, ColumnMapping]:
     return read_and_map(options)
 
 
 @task(name="plan-batch", **TASK_OPTIONS)
+@redact_failures
 def plan_batch_task(
     options: ImportOptions,
     source: SourceTable,
@@ -51,11 +91,13 @@ def plan_batch_task(
 
 
 @task(name="commit-batch", **TASK_OPTIONS)
+@redact_failures
 def commit_batch_task(store: Store, plan: ImportPlan, options: ImportOptions) -> BatchStats:
     return commit_import(store, plan, options)
 
 
 @task(name="write-report", **TASK_OPTIONS)
+@redact_failures
 def write_report_task(plan: ImportPlan, stats: BatchStats, data_dir: Path) -> None:
     write_outputs(plan, stats, data_dir)
     create_table_artifact(
@@ -77,30 +119,49 @@ def import_contacts(
     on_duplicate: str = "skip",
     encoding: str | None = None,
     sheet: str | None = None,
+    lock_wait: float | None = None,
 ) -> State:
-    """Import one contact file into the database; returns the batch stats as a dict."""
+    """Import one contact file into the database; returns the batch stats as a dict.
+
+    `lock_wait`: seconds to wait while another process holds the database (default
+    $CONTACTS_LOCK_WAIT, else 60).
+    """
     logger = get_run_logger()
     started_at = now()
+    name = Path(path).name
     try:
         options = check_options(
             ImportOptions(
                 path=Path(path), db=Path(db), data_dir=Path(data_dir), region=region,
                 overrides=overrides or {}, campaign=campaign, on_duplicate=on_duplicate,
-                encoding=encoding, sheet=sheet,
+                encoding=encoding, sheet=sheet, lock_wait=lock_wait_setting(lock_wait),
             )
         )  # fmt: skip
         source, mapping = read_source_task(options)
         logger.info("read %d records, %d columns", source.frame.height, len(source.columns))
-        with Store.open(options.db) as store:
+        with Store.open(options.db, wait_seconds=options.lock_wait) as store:
             plan = plan_batch_task(options, source, mapping, store, started_at)
             stats = commit_batch_task(store, plan, options)
         write_report_task(plan, stats, options.data_dir)
-    except ContactsError as err:
-        logger.error("import failed: %s", err)
-        return Failed(message=str(err), data=err)
+    except StepFailed as failed:
+        return failed_run(name, failed.error)
+    except Exception as err:
+        return failed_run(name, err)
     logger.info(
         "batch %s: %d rows, %d imported, %d updated, %d duplicates, %d invalid, %d dnc",
         stats.batch_id, stats.rows_total, stats.imported, stats.updated,
         stats.duplicates_skipped, stats.invalid, stats.dnc,
     )  # fmt: skip
     return Completed(message=f"batch {stats.batch_id} completed", data=stats)
+
+
+def failed_run(name: str, err: Exception) -> State:
+    """Log the failure redacted (for a bug, with where it happened) and end the run with
+    it; the CLI gets the full error from the state's data."""
+    summary = f"import of {name} failed: {redacted(err)}"
+    if isinstance(err, ContactsError):
+        get_run_logger().error(summary)
+    else:
+        where = "".join(traceback.format_tb(err.__traceback__))
+        get_run_logger().error("%s, in:\n%s", summary, where.rstrip())
+    return Failed(message=summary, data=err)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import glob
+import os
 import re
+import secrets
+import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -13,10 +20,23 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from contacts.errors import DatabaseBusy, StoreError
+from contacts.errors import (
+    ContactsError,
+    DatabaseBusy,
+    DatabaseNotWritable,
+    DiskFull,
+    NotADatabase,
+    StoreError,
+)
 
 LOCK_HELD = re.compile(r"Conflicting lock is held.*?\(PID (\d+)\)", re.S)
 MIGRATION_FILE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+DISK_FULL = ("No space left on device", "Disk quota exceeded", "not enough space")
+NOT_A_DATABASE = ("not a valid DuckDB database", "Unable to read", "Could not read enough bytes")
+
+# Real database files this process has open, by path: see Store._count_open.
+_OPEN_HERE: Counter[str] = Counter()
+_OPEN_GUARD = threading.Lock()
 
 
 def migrations() -> list[tuple[int, str, str]]:
@@ -35,45 +55,99 @@ class Store:
     def __init__(self, con: duckdb.DuckDBPyConnection, path: str) -> None:
         self.con = con
         self.path = path
+        self._key: str | None = None  # set while counted in _OPEN_HERE
 
     @classmethod
-    def open(cls, path: Path | str, *, read_only: bool = False) -> Store:
+    def open(cls, path: Path | str, *, read_only: bool = False, wait_seconds: float = 0) -> Store:
         """Open (creating and migrating when writable) the database at `path`.
 
-        A read-only open of a missing file gives an empty in-memory database, so
-        previews and exports work before the first import.
+        DuckDB lets one process at a time open a file; while another holds it, retry with
+        a short backoff for up to `wait_seconds`, then raise `DatabaseBusy` saying how
+        long we waited and who holds it. A read-only open of a missing file gives an
+        empty in-memory database, so previews and exports work before the first import.
         """
-        target = str(path)
-        if read_only and target != ":memory:" and not Path(target).exists():
+        deadline = time.monotonic() + wait_seconds
+        pause = 0.05
+        while True:
+            try:
+                return cls._open_once(str(path), read_only)
+            except DatabaseBusy as busy:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    if wait_seconds <= 0:
+                        raise
+                    raise DatabaseBusy(busy.path, busy.holder, wait_seconds) from None
+                time.sleep(min(pause, left))
+                pause = min(pause * 2, 0.5)
+
+    @classmethod
+    def _open_once(cls, target: str, read_only: bool) -> Store:
+        if target == ":memory:":
+            store = cls(duckdb.connect(target), target)
+            store.migrate()
+            return store
+        if read_only and not Path(target).exists():
             store = cls(duckdb.connect(":memory:"), target)
             store.migrate()
             return store
-        if target != ":memory:":
-            try:
-                Path(target).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as err:
-                raise StoreError(f"cannot create the folder for {target}: {err.strerror}") from err
+        if not read_only and not Path(target).exists():
+            _create(target)
         try:
             con = duckdb.connect(target, read_only=read_only)
         except duckdb.Error as err:
             raise translate(err, target) from err
-        con.execute("SET enable_progress_bar = false")  # it prints to stdout
         store = cls(con, target)
-        if read_only:
-            store.check_current()
-        else:
-            store.migrate()
-            store.fail_interrupted_batches()
+        first_here = store._count_open()
+        try:
+            store.run("SET enable_progress_bar = false")  # it prints to stdout
+            if read_only:
+                store.check_current()
+            else:
+                store.migrate()
+                if first_here:
+                    store.fail_interrupted_batches()
+        except BaseException:
+            with suppress(ContactsError):  # keep the error that stopped the open
+                store.close()
+            raise
         return store
+
+    def _count_open(self) -> bool:
+        """Count this connection; True if no other Store in this process has the file.
+
+        DuckDB's lock is per process: a second connection from this process shares the
+        first one's database, and any batch it is writing is not interrupted.
+        """
+        self._key = os.path.realpath(self.path)
+        with _OPEN_GUARD:
+            _OPEN_HERE[self._key] += 1
+            return _OPEN_HERE[self._key] == 1
 
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *rest: object) -> None:
+        if kind is None:
+            self.close()
+            return
+        with suppress(ContactsError):  # keep the error already on its way out
+            self.close()
 
     def close(self) -> None:
-        self.con.close()
+        """Close (DuckDB checkpoints here, so a full disk can surface now) and let go of the
+        connection: a failed flow run's frames, kept by Prefect, can hold this Store."""
+        con = self.__dict__.pop("con", None)
+        if con is None:  # closed already
+            return
+        try:
+            con.close()
+        except duckdb.Error as err:
+            raise translate(err, self.path) from err
+        finally:
+            if self._key is not None:
+                with _OPEN_GUARD:
+                    _OPEN_HERE[self._key] -= 1
+                self._key = None
 
     def migrate(self) -> list[str]:
         """Apply pending migrations, each in its own transaction; return their names."""
@@ -120,18 +194,31 @@ class Store:
         try:
             yield self
         except BaseException:
-            self.run("ROLLBACK")
+            with suppress(duckdb.Error, ContactsError):  # keep the error that caused it
+                self.con.execute("ROLLBACK")
             raise
-        self.run("COMMIT")
+        self.run("COMMIT")  # a failed commit rolls back by itself
 
     def run(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
         """Execute a statement and consume its result (DuckDB 2.0 requires that before
         the next query on the connection)."""
-        return self.con.execute(sql, params or []).fetchall()
+        try:
+            return self.con.execute(sql, params or []).fetchall()
+        except duckdb.Error as err:
+            ours = environment_error(err, self.path)
+            if ours is None:
+                raise
+            raise ours from err
 
     def frame(self, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
         """Run a query and return a polars frame."""
-        table = self.con.sql(sql, params=params or None).to_arrow_table()
+        try:
+            table = self.con.sql(sql, params=params or None).to_arrow_table()
+        except duckdb.Error as err:
+            ours = environment_error(err, self.path)
+            if ours is None:
+                raise
+            raise ours from err
         return pl.from_arrow(table)  # type: ignore[return-value]
 
     @contextmanager
@@ -149,17 +236,97 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def translate(err: duckdb.Error, path: str) -> Exception:
-    """Driver errors to ours, with what to do next."""
+def _create(target: str) -> None:
+    """Create and migrate a new database under a temporary name, then link it into place.
+
+    A kill while DuckDB writes a new file's headers would leave a file it refuses to
+    open; this way the database either does not exist or is complete. `os.link` fails if
+    another process created the file meanwhile: then we use theirs.
+    """
+    folder = Path(target).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise translate(err, target) from err
+    for stale in folder.glob(f".{glob.escape(Path(target).name)}.creating-*"):
+        if not _alive(stale.name.rsplit("-", 2)[-2]):  # left by a killed creation
+            with suppress(OSError):
+                stale.unlink()
+    partial = folder / f".{Path(target).name}.creating-{os.getpid()}-{secrets.token_hex(3)}"
+    try:
+        try:
+            con = duckdb.connect(str(partial))
+        except duckdb.Error as err:
+            raise translate(err, target) from err
+        store = Store(con, target)  # errors name the database the user asked for
+        try:
+            store.migrate()
+        finally:
+            store.close()
+        with suppress(FileExistsError):
+            os.link(partial, target)
+    except OSError as err:
+        if err.errno not in (errno.EPERM, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+            raise translate(err, target) from err
+        # No hard links on this file system: the caller's connect creates the file.
+    finally:
+        for leftover in (partial, partial.with_name(partial.name + ".wal")):
+            with suppress(OSError):
+                leftover.unlink()
+
+
+def _alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (ValueError, OSError):  # not a pid, or another user's process
+        return True
+    return True
+
+
+def translate(err: BaseException, path: str) -> ContactsError:
+    """Driver and OS errors to ours, with what to do next (the busy lock is retryable)."""
+    return environment_error(err, path) or StoreError(f"database {path}: {_first_line(err)}")
+
+
+def environment_error(err: BaseException, path: str) -> ContactsError | None:
+    """Ours for a lock, disk, permission or file problem; None for anything else (a bug,
+    or bad data), which the caller re-raises unchanged."""
     text = str(err)
+    code = getattr(err, "errno", None)
     lock = LOCK_HELD.search(text)
     if lock:
-        return DatabaseBusy(
-            f"database {path} is busy: another process (PID {lock[1]}) is using it; "
-            "wait for it to finish and retry"
+        return DatabaseBusy(path, f"another process (PID {lock[1]})")
+    if "Could not set lock on file" in text:
+        return DatabaseBusy(path)
+    if "different configuration than existing connections" in text:
+        return DatabaseBusy(path, "another connection in this process")
+    if code in (errno.ENOSPC, errno.EDQUOT) or any(s in text for s in DISK_FULL):
+        return DiskFull(
+            f"cannot write database {path}: the disk is full; free some space and retry"
         )
-    if "Read-only file system" in text or "Permission denied" in text:
-        return StoreError(f"cannot write database {path}: permission denied or read-only")
-    if "not a valid DuckDB database" in text or "Unable to read" in text:
-        return StoreError(f"{path} is not a DuckDB database; pass another --db")
-    return StoreError(f"database {path}: {text.splitlines()[0]}")
+    if code == errno.EROFS or "Read-only file system" in text:
+        return DatabaseNotWritable(
+            f"cannot write database {path}: the file system is read-only; "
+            "pass a --db on a writable disk"
+        )
+    if code in (errno.EACCES, errno.EPERM) or "Permission denied" in text:
+        return DatabaseNotWritable(
+            f"cannot write database {path}: permission denied; make the file and its "
+            "folder writable for this user, or pass another --db"
+        )
+    if any(s in text for s in NOT_A_DATABASE):
+        return NotADatabase(f"{path} is not a DuckDB database; pass another --db")
+    if "database has been invalidated" in text:
+        return StoreError(
+            f"database {path} was closed by an earlier error in this process; run the command again"
+        )
+    if isinstance(err, OSError):
+        return StoreError(f"database {path}: {err.strerror or _first_line(err)}")
+    return None
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(err).splitlines()
+    return lines[0] if lines else type(err).__name__
