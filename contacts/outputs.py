@@ -38,7 +38,7 @@ def write_outputs(plan: ImportPlan, stats: BatchStats, data_dir: Path) -> Path:
     except OSError as err:
         raise ContactsError(
             f"batch {plan.batch_id} was saved, but its report could not be written to "
-            f"{folder}: {err.strerror}"
+            f"{folder}: {err.strerror or err}"
         ) from err
     return folder
 

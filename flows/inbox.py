@@ -8,6 +8,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from contacts.importer import lock_wait_setting
 from contacts.inbox import InboxFolders, move_beside, ready_files
 from contacts.outputs import batch_dir
 from contacts.readers import file_sha256
@@ -18,14 +19,14 @@ from store.imports import completed_batch_with_sha, record_inbox_file
 
 @task(name="find-duplicate", cache_policy=NO_CACHE, persist_result=False)
 def find_duplicate(db: str, sha256: str) -> str | None:
-    with Store.open(db) as store:
+    with Store.open(db, wait_seconds=lock_wait_setting(None)) as store:
         return completed_batch_with_sha(store, sha256)
 
 
 @task(name="file-away", cache_policy=NO_CACHE, persist_result=False)
 def file_away(db: str, path: Path, folder: Path, entry: dict, notes: dict[str, str]) -> Path:
     target = move_beside(path, folder, notes)
-    with Store.open(db) as store:
+    with Store.open(db, wait_seconds=lock_wait_setting(None)) as store:
         record_inbox_file(store, {**entry, "moved_to": str(target)})
     return target
 
