@@ -179,13 +179,15 @@ class Store:
             )
 
     def fail_interrupted_batches(self) -> None:
-        """A writer holds the only lock, so a batch still 'running' now was interrupted."""
-        self.run(
-            "UPDATE import_batches SET status = 'failed', finished_at = ?, "
-            "error = 'interrupted: the process ended before the batch finished' "
-            "WHERE status = 'running'",
-            [now()],
-        )
+        """A writer holds the only lock, so any run still 'running' now was interrupted:
+        contact imports, DNC loads and call imports alike."""
+        for table in ("import_batches", "dnc_loads", "call_imports"):
+            self.run(
+                f"UPDATE {table} SET status = 'failed', finished_at = ?, "
+                "error = 'interrupted: the process ended before it finished' "
+                "WHERE status = 'running'",
+                [now()],
+            )
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:

@@ -539,3 +539,15 @@ def test_flow_logs_carry_counts_and_ids_never_phones_names_or_emails(
     assert any("3 imported" in line for line in stored)
     assert any("headerless.csv failed: MappingError" in line for line in logged)
     assert any(f"batch {error.batch_id} changed nothing" in line for line in logged)
+
+
+def test_interrupted_dnc_loads_are_failed_on_the_next_open(tmp_path):
+    from store import dnc as ledger
+    from store.db import Store, now
+
+    db = tmp_path / "c.duckdb"
+    with Store.open(db) as store:
+        ledger.begin_load(store, {"id": "l1", "source": "registry", "file": "f.txt",
+                                  "sha256": "0", "kind": "full_list", "started_at": now()})  # fmt: skip
+    with Store.open(db) as store:
+        assert store.run("SELECT status FROM dnc_loads") == [("failed",)]
