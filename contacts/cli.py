@@ -7,8 +7,10 @@ import sys
 import typer
 
 from contacts import (  # noqa: F401 - importing registers the commands
+    cli_calls,
     cli_dnc,
     cli_import,
+    cli_manage,
     cli_ops,
 )
 from contacts.cli_app import app

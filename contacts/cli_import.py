@@ -90,25 +90,57 @@ def export_command(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
     status: Annotated[str | None, typer.Option(help="active | dnc")] = None,
+    campaign: Annotated[str | None, typer.Option(help="Members of this campaign.")] = None,
     search: Annotated[str | None, typer.Option(help="Name, email, company or phone.")] = None,
+    called_from: Annotated[
+        str | None, typer.Option(help="Last called on or after (date or ISO time, UTC).")
+    ] = None,
+    called_to: Annotated[
+        str | None, typer.Option(help="Last called on or before (date or ISO time).")
+    ] = None,
     callable_: Annotated[
         bool, typer.Option("--callable", help="Only active, unsuppressed contacts.")
     ] = False,
+    calling_window: Annotated[
+        str | None,
+        typer.Option(help="Only numbers whose every time zone is inside, e.g. 08:00-21:00."),
+    ] = None,
+    window_at: Annotated[
+        str | None,
+        typer.Option(help="Instant for the calling window (ISO time; default now)."),
+    ] = None,
     region: Annotated[str, typer.Option(help="Region for a phone typed in --search.")] = "US",
 ) -> None:
-    """Export contacts to CSV (spreadsheet formulas neutralized)."""
+    """Export contacts to CSV (spreadsheet formulas neutralized).
+
+    --calling-window or --window-at keep only the numbers callable at that instant: every
+    candidate time zone inside the window (federal default 08:00-21:00); numbers with no
+    known zone are left out.
+    """
     settings: Settings = ctx.obj
     from contacts.exporting import ExportFilters, export_contacts
 
+    filters = ExportFilters(
+        status=status,
+        search=search,
+        callable=callable_,
+        region=region,
+        campaign=campaign,
+        called_from=called_from,
+        called_to=called_to,
+        calling_window=calling_window,
+        window_at=window_at,
+    )
     try:
-        count = export_contacts(
-            settings.db,
-            out,
-            ExportFilters(status=status, search=search, callable=callable_, region=region),
-        )
+        result = export_contacts(settings.db, out, filters)
     except ContactsError as err:
         raise fail(err) from None
-    typer.echo(f"Exported {count:,} contacts to {out}")
+    typer.echo(f"Exported {result.rows:,} contacts to {out}")
+    if result.window is not None:
+        typer.echo(
+            f"Left out {result.outside_window:,} outside the calling window "
+            f"({result.window}) and {result.no_time_zone:,} with no known time zone"
+        )
 
 
 @app.command("batches")

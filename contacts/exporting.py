@@ -4,42 +4,114 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import polars as pl
 
+from contacts import manage
 from contacts.errors import ContactsError, UsageError
+from contacts.manage import Filters, check_campaign
 from store.contacts import ContactFilter, select_contacts
-from store.db import Store
+from store.db import Store, now
+from transforms.calling_window import FEDERAL_WINDOW, parse_window, within_calling_window
 from transforms.export import neutralize_formulas
-from transforms.phones import normalize_phone
 
-STATUSES = ("active", "dnc")
+STATUSES = manage.STATUSES
 
 
 @dataclass(frozen=True)
 class ExportFilters:
+    """Section 8's export filters, plus an optional local-time calling window: with
+    `calling_window` ('08:00-21:00') or `window_at` (an ISO time; default now) only the
+    numbers whose every candidate time zone is inside the window at that instant stay."""
+
     status: str | None = None
     search: str | None = None
     callable: bool = False
     region: str = "US"
+    campaign: str | None = None
+    called_from: str | None = None
+    called_to: str | None = None
+    calling_window: str | None = None
+    window_at: str | None = None
+
+    def filters(self) -> Filters:
+        return Filters(
+            search=self.search,
+            status=self.status,
+            campaign=self.campaign,
+            called_from=self.called_from,
+            called_to=self.called_to,
+            callable=self.callable,
+            region=self.region,
+        )
+
+
+@dataclass(frozen=True)
+class CallingWindow:
+    window: tuple[time, time]
+    at: datetime
+
+    def __str__(self) -> str:
+        start, end = self.window
+        end_text = "24:00" if end == time.max else f"{end:%H:%M}"
+        return f"{start:%H:%M}-{end_text} local time at {self.at.isoformat(timespec='seconds')}"
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote, and what the calling window left out."""
+
+    rows: int
+    window: CallingWindow | None = None
+    outside_window: int = 0  # a candidate zone's local time is outside the window
+    no_time_zone: int = 0  # no known zone: never callable under a window
 
 
 def contact_filter(filters: ExportFilters) -> ContactFilter:
     """Check the filters and read a phone typed in any format as E.164."""
-    if filters.status is not None and filters.status not in STATUSES:
-        raise UsageError(f"--status {filters.status!r} is not one of {', '.join(STATUSES)}")
-    phone = normalize_phone(filters.search, filters.region).e164 if filters.search else None
-    return ContactFilter(
-        status=filters.status, search=filters.search, phone=phone, callable=filters.callable
-    )
+    return manage.contact_filter(filters.filters())
 
 
-def export_contacts(db: Path, out: Path, filters: ExportFilters) -> int:
-    """Write the selection to `out` (atomically); return the number of contacts."""
+def calling_window(filters: ExportFilters) -> CallingWindow | None:
+    """The window asked for (usage errors for malformed values), or None."""
+    if filters.calling_window is None and filters.window_at is None:
+        return None
+    window = FEDERAL_WINDOW
+    if filters.calling_window is not None:
+        try:
+            window = parse_window(filters.calling_window)
+        except ValueError as err:
+            raise UsageError(f"--calling-window: {err}") from None
+    return CallingWindow(window, parse_instant(filters.window_at))
+
+
+def parse_instant(text: str | None) -> datetime:
+    """--window-at: an ISO 8601 time (UTC when it names no zone), or 'now' / None."""
+    if text is None or text.strip().lower() == "now":
+        return now()
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or len(text.strip()) <= len("2026-03-10"):  # a day is not an instant
+        raise UsageError(
+            f"--window-at {text!r} is not an ISO 8601 time; pass e.g. 2026-03-10T14:30:00Z"
+        )
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def export_contacts(db: Path, out: Path, filters: ExportFilters) -> ExportResult:
+    """Write the selection to `out` (atomically); say how many contacts it holds."""
     where = contact_filter(filters)
+    window = calling_window(filters)
     with Store.open(db, read_only=True) as store:
+        check_campaign(store, where)
         selection = select_contacts(store, where)
+    result = ExportResult(selection.height)
+    if window is not None:
+        selection, result = _apply_window(selection, window)
     partial = out.with_name(out.name + ".partial")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -47,10 +119,25 @@ def export_contacts(db: Path, out: Path, filters: ExportFilters) -> int:
         os.replace(partial, out)
     except OSError as err:
         raise ContactsError(f"cannot write {out}: {err.strerror}") from err
-    return selection.height
+    return result
 
 
 def selection_frame(db: Path, filters: ExportFilters) -> pl.DataFrame:
     """The selection an export would write, before neutralization (for tests and the API)."""
+    where = contact_filter(filters)
+    window = calling_window(filters)
     with Store.open(db, read_only=True) as store:
-        return select_contacts(store, contact_filter(filters))
+        check_campaign(store, where)
+        selection = select_contacts(store, where)
+    return selection if window is None else _apply_window(selection, window)[0]
+
+
+def _apply_window(
+    selection: pl.DataFrame, window: CallingWindow
+) -> tuple[pl.DataFrame, ExportResult]:
+    zones = pl.col("time_zones").str.split(";").list.filter(pl.element() != "")
+    with_zones = selection.with_columns(zones.alias("_zones"))
+    inside, outside = within_calling_window(with_zones, window.at, window.window, "_zones")
+    no_zone = int(outside.get_column("_zones").list.len().fill_null(0).eq(0).sum())
+    result = ExportResult(inside.height, window, outside.height - no_zone, no_zone)
+    return inside.drop("_zones"), result

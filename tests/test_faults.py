@@ -547,7 +547,8 @@ def test_interrupted_dnc_loads_are_failed_on_the_next_open(tmp_path):
 
     db = tmp_path / "c.duckdb"
     with Store.open(db) as store:
-        ledger.begin_load(store, {"id": "l1", "source": "registry", "file": "f.txt",
-                                  "sha256": "0", "kind": "full_list", "started_at": now()})  # fmt: skip
+        load = {"id": "l1", "source": "registry", "file": "f.txt", "sha256": "0",
+                "kind": "full_list", "started_at": now()}  # fmt: skip
+        ledger.begin_load(store, load)
     with Store.open(db) as store:
         assert store.run("SELECT status FROM dnc_loads") == [("failed",)]
