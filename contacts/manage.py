@@ -17,7 +17,7 @@ from contacts.errors import ContactsError, UsageError
 from store import contacts as rows
 from store.contacts import ContactFilter
 from store.db import Store, now
-from transforms.phones import normalize_phone
+from transforms.phone_rules import normalize_phone
 from transforms.regions import region_for_country
 
 STATUSES = ("active", "dnc")

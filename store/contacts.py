@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from store.db import Store
+
+if TYPE_CHECKING:  # polars is imported where frames are made
+    import polars as pl
 
 EXPORT_COLUMNS = (
     "phone", "first_name", "last_name", "email", "company", "title", "status",
@@ -121,6 +122,7 @@ def _escape_like(text: str) -> str:
 
 def select_contacts(store: Store, where: ContactFilter) -> pl.DataFrame:
     """Contacts matching every filter, ordered by id, in EXPORT_COLUMNS (for exports)."""
+
     condition, params = filter_sql(where, "c")
     if where.callable:  # status comes from the same ledger; a second, direct check
         condition += " AND c.status = 'active'"

@@ -15,10 +15,9 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import polars as pl
 
 from contacts.errors import (
     ContactsError,
@@ -28,6 +27,9 @@ from contacts.errors import (
     NotADatabase,
     StoreError,
 )
+
+if TYPE_CHECKING:  # polars is imported where frames are made: interactive commands skip it
+    import polars as pl
 
 LOCK_HELD = re.compile(r"Conflicting lock is held.*?\(PID (\d+)\)", re.S)
 MIGRATION_FILE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
@@ -214,6 +216,8 @@ class Store:
 
     def frame(self, sql: str, params: list[Any] | None = None) -> pl.DataFrame:
         """Run a query and return a polars frame."""
+        import polars as pl
+
         try:
             table = self.con.sql(sql, params=params or None).to_arrow_table()
         except duckdb.Error as err:

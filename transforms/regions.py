@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
 
 import phonenumbers
-import polars as pl
+
+if TYPE_CHECKING:  # polars is imported where frames are made
+    import polars as pl
 
 # fmt: off
 COUNTRY_NAMES = {
@@ -76,6 +79,8 @@ def region_for_country(value: str | None) -> str | None:
 
 def with_regions(frame: pl.DataFrame, default_region: str) -> pl.DataFrame:
     """Add `region` (per-row country, else the default) and `country_unknown` columns."""
+    import polars as pl
+
     countries = frame.get_column("country").unique().drop_nulls()
     known = pl.DataFrame(
         {
