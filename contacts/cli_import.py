@@ -10,6 +10,7 @@ import typer
 
 from contacts.cli_app import Settings, app, batch_app, fail, quiet_prefect, run_flow
 from contacts.errors import ContactsError
+from contacts.progress import show_progress
 
 if TYPE_CHECKING:
     from contacts.importer import ImportOptions
@@ -55,10 +56,11 @@ def import_command(
                 sheet=sheet,
             )
         )
-        if dry_run:
-            stats = run_import(options, dry_run=True)
-        else:
-            stats = _run_import_flow(options, settings.verbose)
+        with show_progress(not as_json and not settings.verbose):
+            if dry_run:
+                stats = run_import(options, dry_run=True)
+            else:
+                stats = _run_import_flow(options, settings.verbose)
     except ContactsError as err:
         raise fail(err) from None
     if as_json:

@@ -19,6 +19,7 @@ import polars as pl
 
 from contacts.errors import BatchFailed, ContactsError, UsageError
 from contacts.outputs import write_outputs
+from contacts.progress import stage
 from contacts.readers import SourceTable, read_source
 from contacts.stats import BatchStats
 from store.db import Store, now
@@ -115,6 +116,7 @@ def lock_wait_setting(value: float | None, environ: Mapping[str, str] = os.envir
 
 def read_and_map(options: ImportOptions) -> tuple[SourceTable, ColumnMapping]:
     """Read the file and decide the mapping; raise if it cannot be imported at all."""
+    stage("reading the file")
     source = read_source(options.path, encoding=options.encoding, sheet=options.sheet)
     mapping = map_columns(source.columns, options.overrides, sample=source.frame.head(1000))
     return source, mapping
@@ -129,7 +131,9 @@ def plan_import(
 ) -> ImportPlan:
     """Prepare the batch and compare it with the stored contacts and the DNC ledger."""
     batch_id = new_batch_id()
+    stage("validating and normalizing phones")
     prepared = prepare_batch(source.frame, source.columns, mapping, options.region)
+    stage("comparing with stored contacts and the DNC list")
     known = known_contacts(store, prepared.contacts.get_column("phone"))
     new, matched = split_known(prepared.contacts, known)
     changed, unchanged = merge_known(matched, options.on_duplicate)
@@ -209,6 +213,7 @@ def commit_import(store: Store, plan: ImportPlan, options: ImportOptions) -> Bat
         },
     )
     try:
+        stage("writing the batch")
         finished = write_batch(store, plan.write)
     except Exception as err:
         # Recording the failure can fail for the same reason (a full disk); the batch
@@ -233,6 +238,7 @@ def run_import(options: ImportOptions, *, dry_run: bool = False) -> BatchStats:
             plan.stats.batch_id = None
             return plan.stats
         stats = commit_import(store, plan, options)
+    stage("writing the report")
     write_outputs(plan, stats, options.data_dir)
     return stats
 

@@ -32,6 +32,7 @@ from contacts.importer import (
     read_and_map,
 )
 from contacts.outputs import write_outputs
+from contacts.progress import stage
 from contacts.readers import SourceTable
 from contacts.stats import BatchStats
 from store.db import Store, now
@@ -99,6 +100,7 @@ def commit_batch_task(store: Store, plan: ImportPlan, options: ImportOptions) ->
 @task(name="write-report", **TASK_OPTIONS)
 @redact_failures
 def write_report_task(plan: ImportPlan, stats: BatchStats, data_dir: Path) -> None:
+    stage("writing the report")
     write_outputs(plan, stats, data_dir)
     create_table_artifact(
         key=f"import-{plan.batch_id.lower()}",

@@ -190,3 +190,12 @@ def test_a_busy_database_is_a_clear_error(workspace, tmp_path):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_the_import_announces_its_stages_in_order(workspace, tmp_path):
+    from contacts.progress import STAGES, listening
+
+    seen: list[str] = []
+    with listening(seen.append):
+        workspace.run_import(write(tmp_path, CSV))
+    assert seen == list(STAGES)
