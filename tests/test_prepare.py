@@ -230,3 +230,9 @@ def test_second_email_column_fills_the_field_when_the_first_is_empty():
     assert batch.contacts.get_column("email").to_list() == ["a@b.co", "c@d.co"]
     second = batch.contacts.get_column("attributes").to_list()[1]
     assert {"key": "E-mail 2 - Value", "value": "e@f.co"} in second  # nothing is lost
+
+
+def test_outlook_salutation_never_fills_an_empty_job_title():
+    batch = prepare([{"Phone": "(650) 253-0000", "Title": "Dr.", "Job Title": None}])
+    assert batch.contacts.select("title").item() is None
+    assert {"key": "Title", "value": "Dr."} in batch.contacts["attributes"].to_list()[0]

@@ -156,9 +156,10 @@ def map_columns(
 def _fields_from_aliases(
     columns: list[str], keys: dict[str, str]
 ) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
-    """Best column per field (earliest alias, then leftmost), and the runners-up in order.
+    """Best column per field (earliest alias, then leftmost), and its other slots in order.
 
-    Runners-up fill the field per row when the best column is empty ("E-mail 2 - Value").
+    Other slots of the same field fill it per row when the best column is empty
+    ("E-mail 2 - Value" for "E-mail 1 - Value"); other aliases never do.
     """
     ranked: dict[str, list[tuple[int, int, int, str]]] = {}
     for position, column in enumerate(columns):
@@ -174,12 +175,25 @@ def _fields_from_aliases(
             if column not in chosen.values():
                 chosen[name] = column
                 break
+    slot = {column: _slot_key(keys[column]) for column in columns}
     fallbacks = {
-        name: tuple(dict.fromkeys(r[-1] for r in sorted(ranks) if r[-1] not in chosen.values()))
+        name: tuple(
+            dict.fromkeys(
+                r[-1]
+                for r in sorted(ranks)
+                if r[-1] not in chosen.values() and slot[r[-1]] == slot[chosen[name]]
+            )
+        )
         for name, ranks in ranked.items()
         if name in chosen
     }
     return chosen, {name: columns for name, columns in fallbacks.items() if columns}
+
+
+def _slot_key(key: str) -> str:
+    """'e mail 2 address' and 'e mail address' are slots of one field; 'title' and
+    'job title' are not (Outlook's Title is a salutation)."""
+    return re.sub(r" \d+(?= |$)", "", strip_entity_prefix(key))
 
 
 def _alias_candidates(key: str) -> tuple[str, ...]:
