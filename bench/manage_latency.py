@@ -90,6 +90,7 @@ def made_up(row: str, seed: int, syllables: int) -> str:
 def build(db: Path, rows: int) -> None:
     """Create the database: contacts, DNC ledger, calls and campaigns, in DuckDB."""
     from store.db import Store
+    from store.dnc import refresh_current
     from transforms.phones import normalize_phone
 
     db.parent.mkdir(parents=True, exist_ok=True)
@@ -156,6 +157,7 @@ def build(db: Path, rows: int) -> None:
             FROM range({rows // 4}) r(i) JOIN areas a ON a.n = r.i % {count}
             """
         )
+        refresh_current(store)  # the ledger's current state, as append_events keeps it
         # Calls: two for every fifth contact, in campaigns.
         store.run(
             f"""

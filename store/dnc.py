@@ -14,7 +14,8 @@ EVENT_COLUMNS = ("phone", "action", "source", "reason", "actor", "occurred_at", 
 
 
 def append_events(store: Store, events: pl.DataFrame) -> int:
-    """Append ledger events (EVENT_COLUMNS); returns how many. Never updates or deletes."""
+    """Append ledger events (EVENT_COLUMNS) and refresh the current state of the (phone,
+    source) pairs they touch; returns how many. Call it inside a transaction."""
     if events.height == 0:
         return 0
     with store.registered("new_events", events.select(EVENT_COLUMNS)):
@@ -22,7 +23,24 @@ def append_events(store: Store, events: pl.DataFrame) -> int:
             "INSERT INTO dnc_events (phone, action, source, reason, actor, occurred_at, batch_id)"
             " SELECT phone, action, source, reason, actor, occurred_at, batch_id FROM new_events"
         )
+        refresh_current(store, "new_events")
     return events.height
+
+
+def refresh_current(store: Store, touched: str | None = None) -> None:
+    """Recompute dnc_current from the ledger for the pairs in table `touched` (all if None)."""
+    scope = (
+        f" WHERE EXISTS (SELECT 1 FROM {touched} t WHERE t.phone = {{table}}.phone"
+        f" AND t.source = {{table}}.source)"
+        if touched
+        else ""
+    )
+    store.run("DELETE FROM dnc_current" + scope.format(table="dnc_current"))
+    store.run(
+        "INSERT INTO dnc_current SELECT phone, source, max_by(action, (occurred_at, id)), "
+        "max(occurred_at), max_by(reason, (occurred_at, id)), max_by(actor, (occurred_at, id)) "
+        "FROM dnc_events" + scope.format(table="dnc_events") + " GROUP BY phone, source"
+    )
 
 
 def active_sources(store: Store, phones: pl.Series) -> pl.DataFrame:

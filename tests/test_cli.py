@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from store.db import Store, now
+from store.db import now
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -52,12 +52,9 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 
 
 def add_dnc(db: Path, phone: str) -> None:
-    with Store.open(db) as store:
-        store.run(
-            "INSERT INTO dnc_events (phone, action, source, reason, actor, occurred_at) "
-            "VALUES (?, 'add', 'manual', 'test', 'pytest', ?)",
-            [phone, now()],
-        )
+    from contacts.dnc import add_numbers
+
+    add_numbers(db, [phone], source="manual", reason="test", actor="pytest", at=now())
 
 
 # --- import: batch-level failures (these run the flow, as users do) ---------------------

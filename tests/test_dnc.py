@@ -232,3 +232,10 @@ def test_no_suppressed_number_is_ever_callable(tmp_path_factory, steps):
                 "JOIN dnc_suppressed s ON s.phone = c.phone WHERE m.added_at > s.since"
             )
         assert not members  # nothing suppressed was added to a campaign after its suppression
+        with Store.open(db, read_only=True) as store:
+            drift = store.run(
+                "SELECT count(*) FROM ((SELECT phone, source, action FROM dnc_current) "
+                "EXCEPT ALL (SELECT phone, source, max_by(action, (occurred_at, id)) "
+                "FROM dnc_events GROUP BY phone, source))"
+            )
+        assert drift == [(0,)]  # the maintained state equals the ledger recomputed

@@ -108,12 +108,9 @@ def test_duplicate_policies(workspace, tmp_path, policy, first_name, company, up
 
 
 def add_dnc(db: Path, phone: str, source: str = "manual") -> None:
-    with Store.open(db) as store:
-        store.run(
-            "INSERT INTO dnc_events (phone, action, source, reason, actor, occurred_at) "
-            "VALUES (?, 'add', ?, 'test', 'pytest', ?)",
-            [phone, source, now()],
-        )
+    from contacts.dnc import add_numbers
+
+    add_numbers(db, [phone], source=source, reason="test", actor="pytest", at=now())
 
 
 def test_dnc_numbers_import_as_dnc_and_stay_out_of_campaigns_and_callable(workspace, tmp_path):
