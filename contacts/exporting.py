@@ -17,6 +17,7 @@ from store.db import Store, now
 from transforms.calling_window import FEDERAL_WINDOW, parse_window, within_calling_window
 from transforms.export import neutralize_formulas
 
+ISO_TIMESTAMP = "%Y-%m-%dT%H:%M:%S%.6f%:z"  # 2026-01-09T19:00:00.250000+00:00
 STATUSES = manage.STATUSES
 
 
@@ -115,7 +116,7 @@ def export_contacts(db: Path, out: Path, filters: ExportFilters) -> ExportResult
     partial = out.with_name(out.name + ".partial")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        neutralize_formulas(selection).write_csv(partial)
+        neutralize_formulas(selection).write_csv(partial, datetime_format=ISO_TIMESTAMP)
         os.replace(partial, out)
     except OSError as err:
         raise ContactsError(f"cannot write {out}: {err.strerror}") from err
