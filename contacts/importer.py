@@ -33,7 +33,7 @@ from store.imports import (
     write_batch,
 )
 from transforms.dedupe import POLICIES, merge_known, split_known
-from transforms.mapping import ROW, ColumnMapping, map_columns
+from transforms.mapping import ROW, ColumnMapping, cell_entries, map_columns
 from transforms.prepare import PreparedBatch, prepare_batch
 from transforms.regions import region_for_country
 
@@ -251,8 +251,4 @@ def new_batch_id() -> str:
 def _original_cells(source: SourceTable, outcomes: pl.DataFrame) -> pl.DataFrame:
     """_row -> the non-empty source cells of the rows in `outcomes`, as {key, value} lists."""
     rows = source.frame.filter(pl.col(ROW).is_in(outcomes.get_column(ROW).implode()))
-    pairs = pl.concat_list(
-        [pl.struct(key=pl.lit(c, pl.String), value=pl.col(c)) for c in source.columns]
-    )
-    original = pairs.list.filter(pl.element().struct.field("value").is_not_null())
-    return rows.select(ROW, original.alias("original"))
+    return rows.select(ROW, cell_entries(source.columns).alias("original"))

@@ -336,10 +336,14 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping) -> pl.DataFrame:
     return frame.select(exprs)
 
 
-def _attributes_expr(columns: tuple[str, ...]) -> pl.Expr:
-    """List of {key, value} structs, only for the non-empty cells of a row."""
+def cell_entries(columns: tuple[str, ...] | list[str]) -> pl.Expr:
+    """A row's non-empty cells of `columns` as a list of {key: header, value: cell}."""
     entry = pl.Struct({"key": pl.String, "value": pl.String})
     if not columns:
-        return pl.lit([], dtype=pl.List(entry)).alias(ATTRIBUTES)
+        return pl.lit([], dtype=pl.List(entry))
     pairs = pl.concat_list([pl.struct(key=pl.lit(c, pl.String), value=pl.col(c)) for c in columns])
-    return pairs.list.filter(pl.element().struct.field("value").is_not_null()).alias(ATTRIBUTES)
+    return pairs.list.filter(pl.element().struct.field("value").is_not_null())
+
+
+def _attributes_expr(columns: tuple[str, ...]) -> pl.Expr:
+    return cell_entries(columns).alias(ATTRIBUTES)
