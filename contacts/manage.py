@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from contacts.errors import ContactsError, UsageError
+from schemas.rules import EMAIL, MAX_FIELD
 from store import contacts as rows
 from store.contacts import ContactFilter
 from store.db import Store, now
@@ -21,10 +22,6 @@ from transforms.phone_rules import normalize_phone
 from transforms.regions import region_for_country
 
 STATUSES = ("active", "dnc")
-# schemas.contact.EMAIL and MAX_FIELD, repeated so an edit does not import pandera
-# (0.5-1 s); tests/test_manage.py checks that they agree.
-EMAIL = r"^[^@\s,;<>()\[\]]+@[^@\s,;<>()\[\]]+\.[A-Za-z0-9-]{2,}$"
-MAX_FIELD = 500
 TEXT_FIELDS = ("first_name", "last_name", "email", "company", "title")
 EXPLICIT_ID = re.compile(r"^id:(\d{1,18})$", re.I)
 MAX_ID_DIGITS = 18  # ids are BIGINT

@@ -9,12 +9,10 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
+from schemas.rules import E164, EMAIL, MAX_FIELD
 from transforms.phones import REASONS
 
-E164 = r"^\+[1-9]\d{6,14}$"
-EMAIL = r"^[^@\s,;<>()\[\]]+@[^@\s,;<>()\[\]]+\.[A-Za-z0-9-]{2,}$"
 MAX_CELL = 10_000  # a longer cell is almost always an unterminated quote swallowing rows
-MAX_FIELD = 500
 TEXT_FIELDS = ("first_name", "last_name", "email", "company", "title")
 LINE_TYPES = (
     "fixed_line", "mobile", "fixed_line_or_mobile", "toll_free", "premium_rate",
