@@ -35,9 +35,9 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from store.audit import ImportBooks, audit_imports
 from store.db import Store
 
 BENCH = Path(__file__).resolve().parent
@@ -67,49 +67,10 @@ print("done", flush=True)
 """
 
 
-@dataclass
-class Ledger:
-    status: dict[str, str] = field(default_factory=dict)
-    imported: dict[str, int] = field(default_factory=dict)
-    contacts: int = 0
-
-
-def check(db: Path) -> tuple[Ledger, list[str]]:
-    """Open as the next writer would (failing interrupted batches); list broken rules."""
-    problems = []
+def check(db: Path) -> ImportBooks:
+    """Open as the next writer would (failing interrupted batches) and audit the books."""
     with Store.open(db) as store:
-        batches = store.frame(
-            "SELECT id, status, rows_total, imported, updated, duplicates_in_file, "
-            "duplicates_existing, invalid FROM import_batches"
-        ).to_dicts()
-        contacts, phones = store.run("SELECT count(*), count(DISTINCT phone) FROM contacts")[0]
-        created = dict(store.run("SELECT created_batch_id, count(*) FROM contacts GROUP BY 1"))
-        rejects = dict(store.run("SELECT batch_id, count(*) FROM import_rejects GROUP BY 1"))
-        owners = {r[0] for r in store.run("SELECT DISTINCT last_batch_id FROM contacts")}
-        owners |= {r[0] for r in store.run("SELECT DISTINCT batch_id FROM import_warnings")}
-    done = [b for b in batches if b["status"] == "completed"]
-    running = [b["id"] for b in batches if b["status"] not in ("completed", "failed")]
-    if running:
-        problems.append(f"batches still running after a writer opened: {running}")
-    if contacts != phones:
-        problems.append(f"{contacts} contacts share {phones} phones")
-    if contacts != sum(b["imported"] for b in done):
-        problems.append(f"{contacts} contacts, {sum(b['imported'] for b in done)} imported")
-    for b in done:
-        outcomes = (b["imported"] + b["updated"] + b["duplicates_in_file"]
-                    + b["duplicates_existing"] + b["invalid"])  # fmt: skip
-        if b["rows_total"] != outcomes:
-            problems.append(f"batch {b['id']}: {b['rows_total']} rows, {outcomes} outcomes")
-        if created.get(b["id"], 0) != b["imported"]:
-            problems.append(f"batch {b['id']}: {created.get(b['id'], 0)} contacts created")
-        if rejects.get(b["id"], 0) != b["rows_total"] - b["imported"] - b["updated"]:
-            problems.append(f"batch {b['id']}: {rejects.get(b['id'], 0)} rejects")
-    leftovers = (set(created) | set(rejects) | owners) - {b["id"] for b in done}
-    if leftovers:
-        problems.append(f"rows of failed or unknown batches: {sorted(leftovers)}")
-    ledger = Ledger({b["id"]: b["status"] for b in batches},
-                    {b["id"]: b["imported"] for b in done}, contacts)  # fmt: skip
-    return ledger, problems
+        return audit_imports(store)
 
 
 def wait_for(proc: subprocess.Popen, marker: bytes, timeout: float) -> bool:
@@ -195,9 +156,10 @@ def main() -> int:
         mode = rng.choices(MODES, WEIGHTS)[0]
         delay = {"anywhere": rng.uniform(0.2, span * 1.1), "opening": rng.uniform(0, 0.15),
                  "writing": rng.uniform(0, 0.6), "none": 0.0}[mode]  # fmt: skip
-        before = check(db)[0] if db.exists() else Ledger()
+        before = check(db) if db.exists() else ImportBooks()
         code = one_kill(files[index % len(files)], db, data_dir, mode, delay)
-        after, broken = check(db)
+        after = check(db)
+        broken = after.problems
         new = set(after.status) - set(before.status)
         if code == 0:
             outcome = "finished"

@@ -20,7 +20,6 @@ import sys
 import textwrap
 import time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -36,6 +35,7 @@ from contacts.errors import (
 )
 from flows.import_contacts import import_contacts  # imported early: see the logs test
 from store import imports as store_imports
+from store.audit import ImportBooks, audit_imports
 from store.db import Store, environment_error, now, translate
 
 ROOT = Path(__file__).parent.parent
@@ -111,46 +111,15 @@ def wait_for_line(proc: subprocess.Popen, prefix: str, timeout: float) -> bool:
     raise AssertionError(f"no {prefix!r} from the import within {timeout} s")
 
 
-@dataclass
-class Ledger:
-    """What a database holds, checked for the invariants a kill must never break."""
-
-    status: dict[str, str]
-    imported: dict[str, int]
-    contacts: int
-
-
-def check_ledger(db: Path) -> Ledger:
+def check_ledger(db: Path) -> ImportBooks:
     """Open as the next writer would (failing interrupted batches) and check the books."""
     with Store.open(db) as store:
-        batches = store.frame(
-            "SELECT id, status, rows_total, imported, updated, duplicates_in_file, "
-            "duplicates_existing, invalid FROM import_batches"
-        ).to_dicts()
-        contacts, phones = store.run("SELECT count(*), count(DISTINCT phone) FROM contacts")[0]
-        created = dict(store.run("SELECT created_batch_id, count(*) FROM contacts GROUP BY 1"))
-        rejects = dict(store.run("SELECT batch_id, count(*) FROM import_rejects GROUP BY 1"))
-        touched = {row[0] for row in store.run("SELECT DISTINCT last_batch_id FROM contacts")}
-        warned = {row[0] for row in store.run("SELECT DISTINCT batch_id FROM import_warnings")}
-    status = {b["id"]: b["status"] for b in batches}
-    done = [b for b in batches if b["status"] == "completed"]
-    assert set(status.values()) <= {"completed", "failed"}, status
-    assert contacts == phones, "two contacts share a phone"
-    assert contacts == sum(b["imported"] for b in done)
-    for batch in done:
-        outcomes = ("imported", "updated", "duplicates_in_file", "duplicates_existing", "invalid")
-        assert batch["rows_total"] == sum(batch[k] for k in outcomes), batch
-        assert created.get(batch["id"], 0) == batch["imported"], batch
-        assert (
-            rejects.get(batch["id"], 0)
-            == batch["rows_total"] - batch["imported"] - batch["updated"]
-        ), batch
-    owners = set(created) | set(rejects) | touched | warned
-    assert owners <= {b["id"] for b in done}, "rows of a failed or unknown batch"
-    return Ledger(status, {b["id"]: b["imported"] for b in done}, contacts)
+        books = audit_imports(store)
+    assert books.problems == []
+    return books
 
 
-EMPTY = Ledger({}, {}, 0)
+EMPTY = ImportBooks()
 
 
 def test_sigkill_at_any_moment_leaves_the_database_before_or_after_the_batch(generated, tmp_path):
