@@ -33,7 +33,7 @@ from store.imports import (
     write_batch,
 )
 from transforms.dedupe import POLICIES, merge_known, split_known
-from transforms.mapping import ROW, ColumnMapping, cell_entries, map_columns
+from transforms.mapping import ROW, ColumnMapping, cell_struct, map_columns
 from transforms.prepare import PreparedBatch, prepare_batch
 from transforms.regions import region_for_country
 
@@ -249,6 +249,6 @@ def new_batch_id() -> str:
 
 
 def _original_cells(source: SourceTable, outcomes: pl.DataFrame) -> pl.DataFrame:
-    """_row -> the non-empty source cells of the rows in `outcomes`, as {key, value} lists."""
+    """_row -> the source cells of the rows in `outcomes`, as one struct per row."""
     rows = source.frame.filter(pl.col(ROW).is_in(outcomes.get_column(ROW).implode()))
-    return rows.select(ROW, cell_entries(source.columns).alias("original"))
+    return rows.select(ROW, cell_struct(source.columns).alias("original"))

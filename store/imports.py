@@ -83,10 +83,11 @@ def write_batch(store: Store, write: BatchWrite) -> datetime:
     with store.transaction():
         _insert_contacts(store, write.batch_id, write.new, finished)
         _update_contacts(store, write.batch_id, write.changed, finished)
-        with store.registered("batch_rejects", write.rejects):
+        rejects, original = cells_as_map(write.rejects, "original")
+        with store.registered("batch_rejects", rejects):
             store.run(
                 "INSERT INTO import_rejects SELECT ?, _row, reason, message, suggested_phone, "
-                "phone, map_from_entries(original) FROM batch_rejects",
+                f"phone, {original} FROM batch_rejects",
                 [write.batch_id],
             )
         with store.registered("batch_warnings", write.warnings):
@@ -106,14 +107,42 @@ def write_batch(store: Store, write: BatchWrite) -> datetime:
     return finished
 
 
+def cells_as_map(frame: pl.DataFrame, column: str) -> tuple[pl.DataFrame, str]:
+    """(`frame` ready to register, the SQL for `column` as a MAP of its non-empty cells).
+
+    `column` is a struct, a field per source header (`transforms.mapping.cell_struct`),
+    or already a list of {key, value} entries. Struct fields are renamed by position, so
+    headers that differ only in case stay apart; the headers become the map's keys.
+    """
+    dtype = frame.schema[column]
+    if isinstance(dtype, pl.List):
+        return frame, f"map_from_entries({column})"
+    keys = [field.name for field in dtype.fields] if isinstance(dtype, pl.Struct) else []
+    if not keys:
+        return frame, "CAST(MAP {} AS MAP(VARCHAR, VARCHAR))"
+    renamed = frame.with_columns(
+        pl.col(column).struct.rename_fields([f"c{i}" for i in range(len(keys))])
+    )
+    entries = ", ".join(
+        f"{{'key': {_sql_text(key)}, 'value': {column}.c{i}}}" for i, key in enumerate(keys)
+    )
+    return renamed, (f"map_from_entries(list_filter([{entries}], lambda e: e.value IS NOT NULL))")
+
+
+def _sql_text(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _insert_contacts(store: Store, batch_id: str, new: pl.DataFrame, at: datetime) -> None:
+    new, attributes = cells_as_map(new, "attributes")
     with store.registered("batch_new", new):
         store.run(
             "INSERT INTO contacts (phone, phone_extension, first_name, last_name, email, "
             "company, title, attributes, phone_region, line_type, time_zones, "
             "created_batch_id, created_row, last_batch_id, created_at, updated_at) "
             "SELECT phone, phone_extension, first_name, last_name, email, company, title, "
-            "map_from_entries(attributes), phone_region, line_type, time_zones, "
+            f"{attributes}, phone_region, line_type, time_zones, "
             "$1, _row, $1, $2, $2 FROM batch_new ORDER BY _row",
             [batch_id, at],
         )

@@ -62,6 +62,23 @@ def test_counts_outputs_and_lineage(workspace, tmp_path):
     assert [line.split(",")[7] for line in rejects[1:]] == ["too_short", "duplicate_in_file"]
 
 
+def test_attribute_and_original_maps_keep_awkward_headers_apart(workspace, tmp_path):
+    text = "Phone,Notes,notes,Owner's note\n(650) 253-0000,a,b,c\n12,x,,z\n"
+    stats = workspace.run_import(write(tmp_path, text))
+    stored = contacts(workspace.db)[0]["attributes"]
+    assert stored == {"Notes": "a", "notes": "b", "Owner's note": "c"}
+    with Store.open(workspace.db, read_only=True) as store:
+        original = store.run(
+            "SELECT original FROM import_rejects WHERE batch_id = ?", [stats.batch_id]
+        )[0][0]
+    assert original == {"Phone": "12", "Notes": "x", "Owner's note": "z"}  # empty cells left out
+
+
+def test_a_file_of_phones_alone_stores_empty_attributes(workspace, tmp_path):
+    workspace.run_import(write(tmp_path, "Phone\n(650) 253-0000\n"))
+    assert contacts(workspace.db)[0]["attributes"] == {}
+
+
 def test_every_row_not_imported_has_one_reject_record(workspace, tmp_path):
     stats = workspace.run_import(write(tmp_path, CSV))
     with Store.open(workspace.db, read_only=True) as store:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from transforms.mapping import ATTRIBUTES, ROW
+from transforms.mapping import ATTRIBUTES, ROW, struct_entries
 
 POLICIES = ("skip", "update", "fill")
 MERGED_FIELDS = ("phone_extension", "first_name", "last_name", "email", "company", "title")
@@ -36,6 +36,8 @@ def merge_known(matched: pl.DataFrame, policy: str) -> tuple[pl.DataFrame, pl.Da
         raise ValueError(f"unknown duplicate policy {policy!r}")
     if policy == "skip" or matched.height == 0:
         return _empty_changes(), matched
+    if isinstance(matched.schema[ATTRIBUTES], pl.Struct):
+        matched = matched.with_columns(struct_entries(ATTRIBUTES))
     merged = matched.with_columns(
         *(_merge_field(name, policy) for name in MERGED_FIELDS),
         _merge_attributes(policy),
