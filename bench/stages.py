@@ -45,13 +45,20 @@ STAGES = (
 )
 
 
-def timed(name: str, function: Callable[..., Any], seconds: dict[str, float]) -> Callable[..., Any]:
+def peak_mb() -> int:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def timed(
+    name: str, function: Callable[..., Any], seconds: dict[str, float], peaks: dict[str, int]
+) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         try:
             return function(*args, **kwargs)
         finally:
             seconds[name] += time.perf_counter() - started
+            peaks[name] = peak_mb()
 
     return wrapper
 
@@ -64,9 +71,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     seconds: dict[str, float] = defaultdict(float)
+    peaks: dict[str, int] = {}
     for name, module_name, attribute in STAGES:
         module = importlib.import_module(module_name)
-        setattr(module, attribute, timed(name, getattr(module, attribute), seconds))
+        setattr(module, attribute, timed(name, getattr(module, attribute), seconds, peaks))
 
     from contacts.importer import ImportOptions, run_import
 
@@ -80,12 +88,12 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         stats = run_import(options)
         total = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     report = {
         "file": args.file.name,
         "total_s": round(total, 2),
         "stages_s": {name: round(seconds[name], 2) for name, *_ in STAGES},
-        "peak_rss_mb": round(peak_mb),
+        "peak_rss_mb": peak_mb(),
+        "peak_rss_mb_after": {name: peaks.get(name) for name, *_ in STAGES},
         "counts": {
             key: getattr(stats, key)
             for key in ("rows_total", "imported", "duplicates_in_file", "invalid", "updated")

@@ -23,7 +23,10 @@ from contacts.errors import SourceFileError
 
 ROW = "_row"  # 1-based data record number (records after the header, blanks included)
 EXTRA_PREFIX = "_extra_"  # cells past the header's width land here, so ragged rows are seen
-EXTRA_WIDTH = 16
+# One column past the widest record of the sample is enough to see a ragged row: the
+# reader drops cells past the last column, and only the header's cells are kept.
+EXTRA_WIDTH = 1
+READ_BATCH_ROWS = 200_000  # records stripped at a time while reading
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 1 << 20
 # Two-byte UTF-8 letters (é is C3 A9): in a file that is not valid UTF-8 they mean
@@ -198,7 +201,7 @@ def _read_delimited(path: Path, encoding: str) -> SourceTable:
     delimiter = sniff_delimiter(text_head, path.suffix.lower())
     schema = {f"{EXTRA_PREFIX}{i}": pl.String for i in range(_sample_width(text_head, delimiter))}
     try:
-        frame = pl.read_csv(
+        records = pl.scan_csv(
             payload,
             has_header=False,
             schema=schema,
@@ -209,11 +212,21 @@ def _read_delimited(path: Path, encoding: str) -> SourceTable:
             quote_char='"',
             raise_if_empty=False,
         )
+        # stripped batch by batch: stripping the whole file at once held two copies of it
+        batches = [
+            _stripped(batch) for batch in records.collect_batches(chunk_size=READ_BATCH_ROWS)
+        ]
     except pl.exceptions.PolarsError as err:
         raise SourceFileError(
             str(path), f"is not a readable delimited file ({_first_line(err)})"
         ) from err
+    frame = pl.concat(batches) if batches else pl.DataFrame(schema=schema)
     return _with_header(path, frame, encoding, delimiter, None)
+
+
+def _stripped(cells: pl.DataFrame) -> pl.DataFrame:
+    """Cells without surrounding whitespace; empty cells become null."""
+    return cells.with_columns(pl.all().str.strip_chars().replace("", None))
 
 
 def sniff_delimiter(text: str, suffix: str = "") -> str:
@@ -266,7 +279,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> SourceTable:
     if isinstance(frame, dict):  # pragma: no cover - only with sheet_name=None on old polars
         frame = next(iter(frame.values()))
     frame = frame.rename({c: f"{EXTRA_PREFIX}{i}" for i, c in enumerate(frame.columns)})
-    frame = frame.with_columns(pl.all().cast(pl.String))
+    frame = _stripped(frame.with_columns(pl.all().cast(pl.String)))
     return _with_header(path, frame, None, None, sheet or "first sheet")
 
 
@@ -286,12 +299,11 @@ def _with_header(
     delimiter: str | None,
     sheet: str | None,
 ) -> SourceTable:
-    """Find the header record and number the records after it.
+    """Find the header record and number the records after it; `raw` is `_stripped`.
 
     The header is the first record with at least two cells, unless the file has a
     single column: LinkedIn exports start with a one-cell 'Notes:' preamble.
     """
-    raw = raw.with_columns(pl.all().str.strip_chars().replace("", None))
     filled = raw.head(50).select(pl.sum_horizontal(pl.all().is_not_null())).to_series()
     if filled.len() == 0 or filled.max() == 0:
         raise SourceFileError(str(path), "is empty", "export the contacts again with a header row")

@@ -166,6 +166,22 @@ def test_every_row_lands_in_exactly_one_bucket(rows: list[dict[str, str | None]]
 
 
 @settings(max_examples=40, deadline=None)
+@given(rows=rows, chunk_rows=st.integers(1, 8))
+def test_preparing_in_chunks_gives_the_same_batch(
+    rows: list[dict[str, str | None]], chunk_rows: int
+):
+    columns = list(rows[0])
+    frame = pl.DataFrame(rows, schema=dict.fromkeys(columns, pl.String))
+    frame = frame.with_row_index(ROW, offset=1).with_columns(pl.col(ROW).cast(pl.Int64))
+    mapping = map_columns(columns)
+    whole = prepare_batch(frame, columns, mapping, "US")
+    chunked = prepare_batch(frame, columns, mapping, "US", chunk_rows=chunk_rows)
+    for name in ("contacts", "duplicates_in_file", "rejects", "warnings"):
+        assert getattr(chunked, name).equals(getattr(whole, name)), name
+    assert (chunked.rows_total, chunked.blank_rows) == (whole.rows_total, whole.blank_rows)
+
+
+@settings(max_examples=40, deadline=None)
 @given(rows=rows, stored_share=st.floats(0, 1), policy=st.sampled_from(["skip", "update", "fill"]))
 def test_dedupe_against_stored_never_adds_rows(
     rows: list[dict[str, str | None]], stored_share: float, policy: str

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from contacts import readers
 from contacts.errors import MappingError, SourceFileError
 from contacts.exporting import ExportFilters, selection_frame
 from contacts.readers import ROW, read_source, sniff_delimiter
@@ -275,6 +276,24 @@ def test_cells_past_the_header_are_kept_apart_not_dropped() -> None:
     filled = table.frame.select(ROW, *extras).rows()
     cells = {row[0]: [cell for cell in row[1:] if cell is not None] for row in filled}
     assert cells == {1: [], 2: [], 3: ["extra cell", "another"], 4: [], 5: []}
+
+
+@pytest.mark.parametrize(
+    "file",
+    ["utf8.csv", "quoted_newlines.csv", "ragged_rows.csv", "linkedin_preamble.csv",
+     "blank_rows.csv", "cp1252_semicolon.csv", "utf16_le_bom.csv", "cr_line_endings.csv"],
+)  # fmt: skip
+def test_reading_in_small_batches_reads_the_same_table(file: str, monkeypatch) -> None:
+    whole = read_source(FIXTURES / file)
+    monkeypatch.setattr(readers, "READ_BATCH_ROWS", 2)
+    batched = read_source(FIXTURES / file)
+    assert batched.columns == whole.columns
+    assert batched.frame.equals(whole.frame)
+    assert (batched.encoding, batched.delimiter, batched.notes) == (
+        whole.encoding,
+        whole.delimiter,
+        whole.notes,
+    )
 
 
 def test_linkedin_preamble_is_skipped_and_reported() -> None:

@@ -30,6 +30,11 @@ REJECT_SCHEMA = {
 }
 
 
+# Rows prepared at a time: the phone and validation steps hold several frames per row
+# at once, so the whole file in one pass costs gigabytes per million rows.
+CHUNK_ROWS = 250_000
+
+
 @dataclass(frozen=True)
 class PreparedBatch:
     contacts: pl.DataFrame  # CONTACT_COLUMNS, unique phone, first occurrence in the file
@@ -40,10 +45,52 @@ class PreparedBatch:
     blank_rows: int
 
 
+@dataclass(frozen=True)
+class _PreparedRows:
+    """One chunk's rows, each judged on its own: no row's answer depends on another's."""
+
+    valid: pl.DataFrame  # CONTACT_COLUMNS, duplicates included
+    rejects: pl.DataFrame
+    warnings: pl.DataFrame
+    rows: int
+    blank_rows: int
+
+
 def prepare_batch(
-    frame: pl.DataFrame, columns: list[str], mapping: ColumnMapping, default_region: str
+    frame: pl.DataFrame,
+    columns: list[str],
+    mapping: ColumnMapping,
+    default_region: str,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> PreparedBatch:
-    """Validate, map, normalize phones and dedupe within the file."""
+    """Validate, map, normalize phones and dedupe within the file.
+
+    Rows are judged `chunk_rows` at a time (memory stays bounded); the dedupe within the
+    file then runs over all valid rows, in file order.
+    """
+    starts = range(0, frame.height, chunk_rows) if frame.height else [0]
+    parts = [
+        _prepare_rows(frame.slice(start, chunk_rows), columns, mapping, default_region)
+        for start in starts
+    ]
+    valid = pl.concat([part.valid for part in parts])
+    first = valid.select(pl.col("phone").is_first_distinct()).to_series()
+    duplicates = _duplicates_in_file(valid.filter(~first), valid.filter(first))
+    broken, contacts = _split_schema_violations(valid.filter(first))
+    rejects = pl.concat([*(part.rejects for part in parts), broken]).sort(ROW)
+    return PreparedBatch(
+        contacts=contacts,
+        duplicates_in_file=duplicates,
+        rejects=rejects,
+        warnings=pl.concat([part.warnings for part in parts]).sort(ROW),
+        rows_total=sum(part.rows for part in parts),
+        blank_rows=sum(part.blank_rows for part in parts),
+    )
+
+
+def _prepare_rows(
+    frame: pl.DataFrame, columns: list[str], mapping: ColumnMapping, default_region: str
+) -> _PreparedRows:
     extras = [c for c in frame.columns if c not in columns and c != ROW]
     blank = pl.all_horizontal(pl.col(*columns, *extras).is_null()) if columns else pl.lit(True)
     rows = frame.filter(~blank)
@@ -60,18 +107,11 @@ def prepare_batch(
         pl.col("country").alias("value"),
         pl.lit("unknown_country").alias("reason"),
     )
-    valid = valid.select(CONTACT_COLUMNS)
-    first = valid.select(pl.col("phone").is_first_distinct()).to_series()
-    duplicates = _duplicates_in_file(valid.filter(~first), valid.filter(first))
-    broken, contacts = _split_schema_violations(valid.filter(first))
-
-    rejects = pl.concat([malformed, _phone_rejects(invalid, mapping), broken]).sort(ROW)
-    return PreparedBatch(
-        contacts=contacts,
-        duplicates_in_file=duplicates,
-        rejects=rejects,
-        warnings=pl.concat([warnings, country_warnings]).sort(ROW),
-        rows_total=rows.height + malformed.height,
+    return _PreparedRows(
+        valid=valid.select(CONTACT_COLUMNS),
+        rejects=pl.concat([malformed, _phone_rejects(invalid, mapping)]),
+        warnings=pl.concat([warnings, country_warnings]),
+        rows=rows.height + malformed.height,
         blank_rows=frame.height - rows.height - malformed.height,
     )
 
