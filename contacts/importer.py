@@ -134,7 +134,8 @@ def plan_import(
     stage("validating and normalizing phones")
     prepared = prepare_batch(source.frame, source.columns, mapping, options.region)
     stage("comparing with stored contacts and the DNC list")
-    known = known_contacts(store, prepared.contacts.get_column("phone"))
+    merging = options.on_duplicate != "skip"
+    known = known_contacts(store, prepared.contacts.get_column("phone"), fields=merging)
     new, matched = split_known(prepared.contacts, known)
     changed, unchanged = merge_known(matched, options.on_duplicate)
     suppressed = suppressed_phones(store, prepared.contacts.get_column("phone"))

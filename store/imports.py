@@ -32,12 +32,13 @@ class BatchWrite:
     stats: dict[str, int]
 
 
-def known_contacts(store: Store, phones: pl.Series) -> pl.DataFrame:
-    """Stored contacts whose phone is in `phones`, attributes as {key, value} lists."""
-    fields = ", ".join(MERGED_FIELDS)
+def known_contacts(store: Store, phones: pl.Series, *, fields: bool = True) -> pl.DataFrame:
+    """Stored contacts whose phone is in `phones`: id and phone, and unless `fields` is
+    False their mergeable fields, attributes as {key, value} lists."""
+    columns = ", ".join(MERGED_FIELDS) + ", map_entries(c.attributes) AS attributes"
     with store.registered("incoming_phones", phones.unique().alias("phone").to_frame()):
         return store.frame(
-            f"SELECT c.id, c.phone, {fields}, map_entries(c.attributes) AS attributes "
+            f"SELECT c.id, c.phone{', ' + columns if fields else ''} "
             "FROM contacts c JOIN incoming_phones i ON c.phone = i.phone"
         )
 

@@ -19,11 +19,18 @@ MERGED_FIELDS = ("phone_extension", "first_name", "last_name", "email", "company
 
 
 def split_known(batch: pl.DataFrame, known: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(rows whose phone is new, rows matched with their stored contact's `stored_*` fields)."""
+    """(rows whose phone is new, rows matched with their stored contact's `stored_*` fields).
+
+    `known` may hold only id and phone (the `skip` policy needs no stored fields).
+    """
     stored = known.select(
         "phone",
         pl.col("id").alias("contact_id"),
-        *(pl.col(name).alias(f"stored_{name}") for name in (*MERGED_FIELDS, ATTRIBUTES)),
+        *(
+            pl.col(name).alias(f"stored_{name}")
+            for name in (*MERGED_FIELDS, ATTRIBUTES)
+            if name in known.columns
+        ),
     )
     matched = batch.join(stored, on="phone", how="inner", maintain_order="left")
     new = batch.join(stored.select("phone"), on="phone", how="anti", maintain_order="left")
