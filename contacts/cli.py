@@ -14,6 +14,7 @@ from contacts import (  # noqa: F401 - importing registers the commands
     cli_ops,
 )
 from contacts.cli_app import app
+from contacts.cli_process import exiting_with, take_over_exit
 from contacts.errors import UsageError
 
 __all__ = ["app", "main"]
@@ -21,19 +22,24 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     """Console-script entry point: usage errors exit 2 with one line."""
+    take_over_exit(main)  # as the `contacts` script, skip the interpreter's teardown
+    sys.exit(exiting_with(_run()))
+
+
+def _run() -> int:
     try:
         code = app(standalone_mode=False)
     except UsageError as err:
         typer.echo(f"Error: {err}", err=True)
-        sys.exit(2)
+        return 2
     except typer.Exit as done:
-        sys.exit(done.exit_code)
+        return done.exit_code
     except typer.Abort:
         typer.echo("Aborted.", err=True)
-        sys.exit(1)
+        return 1
     except Exception as err:  # click's usage errors (typer vendors click: match by shape)
         if hasattr(err, "format_message") and hasattr(err, "exit_code"):
             typer.echo(f"Error: {err.format_message()}", err=True)
-            sys.exit(err.exit_code)
+            return err.exit_code
         raise
-    sys.exit(code if isinstance(code, int) else 0)
+    return code if isinstance(code, int) else 0

@@ -5,7 +5,10 @@ Exit codes: 0 success, 1 the work failed (one line on stderr), 2 usage error.
 
 from __future__ import annotations
 
+import importlib
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
+from contacts.cli_process import ProcessExit, gc_paused
 from contacts.errors import ContactsError, UsageError
 
 app = typer.Typer(
@@ -60,6 +64,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 def run_flow(flow_function: Any, **parameters: Any) -> Any:
     """Run a flow; turn its Failed state back into the error it carries."""
+    ProcessExit.ran_flow = True
     state = flow_function(**parameters, return_state=True)
     result = state.result(raise_on_failure=False)
     if isinstance(result, ContactsError):
@@ -76,6 +81,27 @@ def quiet_prefect(verbose: bool) -> None:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
         os.environ.setdefault("PREFECT_LOGGING_SERVER_LEVEL", "CRITICAL")
         os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+
+
+# Modules Prefect imports on a flow's first call (`Flow.__call__` and
+# `Flow.serialize_parameters` in prefect/flows.py): imported with the flow, under `gc_paused`.
+FLOW_RUN_MODULES = (
+    "prefect.flow_engine",
+    "prefect.task_engine",
+    "prefect.utilities.visualization",
+    "fastapi.encoders",
+)
+
+
+@contextmanager
+def loading_flows(verbose: bool) -> Iterator[None]:
+    """Configure Prefect (`quiet_prefect`), then import flows in the block with the
+    collector paused, along with the modules their first run imports."""
+    quiet_prefect(verbose)
+    with gc_paused():
+        yield
+        for module in FLOW_RUN_MODULES:
+            importlib.import_module(module)
 
 
 def parse_time(text: str | None) -> datetime | None:

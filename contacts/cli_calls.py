@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from contacts.cli_app import RegionOption, Settings, app, fail, quiet_prefect, run_flow
+from contacts.cli_app import RegionOption, Settings, app, fail, loading_flows, run_flow
 from contacts.errors import ContactsError, SourceFileError
 
 calls_app = typer.Typer(
@@ -33,8 +33,8 @@ def calls_import_command(
         check_region(region)
         if not file.exists():  # before paying for a flow run
             raise SourceFileError(str(file), "no such file", "check the path")
-        quiet_prefect(settings.verbose)
-        from flows.calls import import_calls
+        with loading_flows(settings.verbose):
+            from flows.calls import import_calls
 
         stats = run_flow(
             import_calls,

@@ -13,8 +13,8 @@ from contacts.cli_app import (
     Settings,
     app,
     fail,
+    loading_flows,
     parse_time,
-    quiet_prefect,
     run_flow,
     user,
     when,
@@ -160,8 +160,8 @@ def dnc_import_command(
         check_source(source)
         if not file.exists():
             raise ContactsError(f"{file}: no such file; check the path")
-        quiet_prefect(settings.verbose)
-        from flows.dnc import import_dnc
+        with loading_flows(settings.verbose):
+            from flows.dnc import import_dnc
 
         load = run_flow(
             import_dnc, path=str(file), db=str(settings.db), source=source, region=region
@@ -181,8 +181,8 @@ def dnc_export_command(
     """Write every suppressed number, the delta since the last export, and a manifest."""
     settings: Settings = ctx.obj
     try:
-        quiet_prefect(settings.verbose)
-        from flows.dnc import export_dnc_suppression
+        with loading_flows(settings.verbose):
+            from flows.dnc import export_dnc_suppression
 
         manifest = run_flow(export_dnc_suppression, db=str(settings.db), out=str(out))
     except ContactsError as err:

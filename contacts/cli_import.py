@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from contacts.cli_app import Settings, app, batch_app, fail, quiet_prefect, run_flow
+from contacts.cli_app import Settings, app, batch_app, fail, loading_flows, run_flow
+from contacts.cli_process import gc_paused
 from contacts.errors import ContactsError
 from contacts.progress import show_progress
 
@@ -39,8 +40,9 @@ def import_command(
 ) -> None:
     """Import a contact file: map, validate, normalize, dedupe, store."""
     settings: Settings = ctx.obj
-    from contacts.importer import ImportOptions, check_options, run_import
-    from transforms.mapping import parse_overrides
+    with gc_paused():
+        from contacts.importer import ImportOptions, check_options, run_import
+        from transforms.mapping import parse_overrides
 
     try:
         options = check_options(
@@ -70,8 +72,8 @@ def import_command(
 
 
 def _run_import_flow(options: ImportOptions, verbose: bool) -> BatchStats:
-    quiet_prefect(verbose)
-    from flows.import_contacts import import_contacts
+    with loading_flows(verbose):
+        from flows.import_contacts import import_contacts
 
     return run_flow(
         import_contacts,

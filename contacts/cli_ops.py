@@ -13,7 +13,7 @@ from contacts.cli_app import (
     app,
     batch_app,
     fail,
-    quiet_prefect,
+    loading_flows,
     run_flow,
     user,
 )
@@ -29,8 +29,8 @@ def batch_revert_command(
     """Delete the contacts a batch created (not those it updated); DNC entries stay."""
     settings: Settings = ctx.obj
     try:
-        quiet_prefect(settings.verbose)
-        from flows.batches import revert_batch_flow
+        with loading_flows(settings.verbose):
+            from flows.batches import revert_batch_flow
 
         result = run_flow(
             revert_batch_flow, batch_id=batch_id, db=str(settings.db), actor=user(), reason=reason
@@ -63,8 +63,8 @@ def serve_command(
     settings: Settings = ctx.obj
     if interval <= 0 or settle < 0:
         raise fail(UsageError("--interval must be positive and --settle not negative"))
-    quiet_prefect(settings.verbose)
-    from flows.serve import ServeConfig, serve_forever
+    with loading_flows(settings.verbose):
+        from flows.serve import ServeConfig, serve_forever
 
     config = ServeConfig(
         db=settings.db,

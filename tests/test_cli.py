@@ -359,3 +359,65 @@ def test_batch_show_of_an_unknown_id_names_the_command_that_lists_them(cli, work
     result = cli("batch", "show", "nope")
     assert result.exit_code == 1
     assert result.stderr == "Error: no batch 'nope'; list them with 'contacts batches'\n"
+
+
+# --- the console script's fixed cost ----------------------------------------------------
+
+SCRIPT = """\
+import sys
+from contacts.cli import main
+from contacts.cli_process import ProcessExit
+
+
+class Teardown:
+    def __del__(self):
+        print("torn down", file=sys.stderr)
+
+
+witness = Teardown()  # collected only if the interpreter tears down
+ProcessExit.ran_flow = {ran_flow}  # as after a flow run
+sys.exit(main())
+"""
+
+
+def run_script(tmp_path: Path, *args: str, ran_flow: bool = True, name: str = "contacts"):
+    import subprocess
+    import sys
+
+    script = tmp_path / name
+    script.write_text(SCRIPT.format(ran_flow=ran_flow), encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, str(script), "--db", str(tmp_path / "c.duckdb"), *args],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_after_a_flow_the_script_exits_with_its_code_and_output_but_no_teardown(tmp_path):
+    done = run_script(tmp_path, "batches", "--json")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "[]\n", "")
+    done = run_script(tmp_path, "batch", "show", "nope")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == "Error: no batch 'nope'; list them with 'contacts batches'\n"
+    done = run_script(tmp_path, "--nope")
+    assert (done.returncode, done.stderr) == (2, "Error: No such option: --nope\n")
+
+
+def test_without_a_flow_or_outside_the_script_the_interpreter_tears_down(tmp_path):
+    for done in (
+        run_script(tmp_path, "batches", "--json", ran_flow=False),
+        run_script(tmp_path, "batches", "--json", name="other_program"),
+    ):
+        assert (done.returncode, done.stdout, done.stderr) == (0, "[]\n", "torn down\n")
+
+
+def test_in_process_main_leaves_the_exit_and_the_collector_alone(cli, workspace) -> None:
+    import gc
+
+    from contacts.cli_process import ProcessExit, gc_paused
+
+    assert cli("batches", "--json").exit_code == 0
+    assert not ProcessExit.owned
+    frozen = gc.get_freeze_count()
+    with gc_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled() and gc.get_freeze_count() == frozen

@@ -52,3 +52,30 @@ def test_flow_fails_cleanly_on_a_file_it_cannot_import(workspace, tmp_path):
     error = state.result(raise_on_failure=False)
     assert isinstance(error, MappingError)
     assert not workspace.db.exists()  # nothing was written for a file that cannot import
+
+
+def test_a_flow_run_sends_its_heartbeat_but_does_not_wait_for_the_thread():
+    import logging
+    import threading
+    import time
+
+    from prefect import flow_engine
+
+    sent = threading.Event()
+
+    class Engine:  # what `_send_heartbeats` uses of a FlowRunEngine
+        heartbeat_seconds = 30
+        flow_run = None
+        logger = logging.getLogger("test")
+
+        def _build_heartbeat_event_template(self):
+            return {}, []
+
+        def _emit_flow_run_heartbeat(self, resource, related):
+            sent.set()
+
+    started = time.monotonic()
+    with flow_engine._send_heartbeats(Engine()):
+        assert sent.wait(5), "the heartbeat is sent when the run starts"
+    # Prefect's sync engine joins the thread, which sleeps in 1 s steps: up to 1 s more
+    assert time.monotonic() - started < 0.5
