@@ -12,6 +12,8 @@ rules, vectorized, checked to agree with it) and leaves the rest to `normalize_p
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import polars as pl
 
 from transforms.phone_rules import (  # noqa: F401 - re-exported: the module's scalar API
@@ -40,6 +42,8 @@ FLOAT_TAIL_SPACES = r"^ *\+?([0-9]{6,17})\.0+ *$"
 DIGITS_ONLY_SPACES = r"^ *([0-9]{6,17}) *$"
 
 LOOKUP_CHUNK = 200_000  # distinct pairs per vectorized pass: bounds the memory of a pass
+LOOKUP_THREADS = 2  # passes at a time (polars releases the GIL while it works)
+PARALLEL_MIN = 20_000  # distinct pairs worth splitting across threads
 
 LOOKUP_SCHEMA = {
     "raw": pl.String,
@@ -62,10 +66,16 @@ def phone_lookup(pairs: pl.DataFrame, chunk_size: int = LOOKUP_CHUNK) -> pl.Data
     value at a time, by `normalize_phone`.
     """
     distinct = pairs.select("raw", "region").unique()
-    answers = [
-        _lookup_chunk(distinct.slice(start, chunk_size))
-        for start in range(0, distinct.height, chunk_size)
-    ]
+    # at least two parts once there is enough work: the regex steps run on one core per
+    # column, so two parts in two threads keep both cores busy
+    parts = max(-(-distinct.height // chunk_size), 2 if distinct.height >= PARALLEL_MIN else 1)
+    size = -(-distinct.height // parts) if distinct.height else 0
+    chunks = [distinct.slice(start, size) for start in range(0, distinct.height, size or 1)]
+    if len(chunks) < 2:
+        answers = [_lookup_chunk(chunk) for chunk in chunks]
+    else:
+        with ThreadPoolExecutor(LOOKUP_THREADS) as pool:
+            answers = list(pool.map(_lookup_chunk, chunks))
     return pl.concat(answers) if answers else pl.DataFrame(schema=LOOKUP_SCHEMA)
 
 
