@@ -79,6 +79,15 @@ def test_a_file_of_phones_alone_stores_empty_attributes(workspace, tmp_path):
     assert contacts(workspace.db)[0]["attributes"] == {}
 
 
+def test_contacts_inserted_in_slices_keep_file_order_ids(workspace, tmp_path, monkeypatch):
+    monkeypatch.setattr(store_imports, "INSERT_SLICE_ROWS", 2)
+    rows = "".join(f"(650) 253-{n:04d},Name {n}\n" for n in range(7))
+    stats = workspace.run_import(write(tmp_path, "Phone,Name\n" + rows))
+    stored = contacts(workspace.db)
+    assert stats.imported == 7
+    assert [(r["id"], r["created_row"]) for r in stored] == [(n, n) for n in range(1, 8)]
+
+
 def test_every_row_not_imported_has_one_reject_record(workspace, tmp_path):
     stats = workspace.run_import(write(tmp_path, CSV))
     with Store.open(workspace.db, read_only=True) as store:
