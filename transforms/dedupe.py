@@ -33,6 +33,8 @@ def split_known(batch: pl.DataFrame, known: pl.DataFrame) -> tuple[pl.DataFrame,
         ),
     )
     matched = batch.join(stored, on="phone", how="inner", maintain_order="left")
+    if matched.height == 0:  # a first import: no copy of the whole batch
+        return batch, matched
     new = batch.join(stored.select("phone"), on="phone", how="anti", maintain_order="left")
     return new, matched
 
