@@ -16,7 +16,7 @@ from transforms.mapping import ROW
 # Contacts inserted per statement: DuckDB holds a statement's rows (sorted, with their
 # maps) in memory until it ends; 250k at a time costs ~0.5 s more per million rows than
 # one statement and ~200 MB less at the peak.
-INSERT_SLICE_ROWS = 250000
+INSERT_SLICE_ROWS = 250_000
 STAT_COLUMNS = (
     "rows_total", "imported", "updated", "duplicates_in_file", "duplicates_existing",
     "invalid", "dnc", "campaign_excluded_dnc", "warnings",

@@ -336,11 +336,6 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping) -> pl.DataFrame:
     return frame.select(exprs)
 
 
-def cell_entries(columns: tuple[str, ...] | list[str]) -> pl.Expr:
-    """A row's non-empty cells of `columns` as a list of {key: header, value: cell}."""
-    return struct_entries(cell_struct(columns))
-
-
 def cell_struct(columns: tuple[str, ...] | list[str]) -> pl.Expr:
     """A row's cells of `columns` as one struct, a field per header.
 
