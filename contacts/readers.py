@@ -40,6 +40,10 @@ ENCODING_NAMES = {
 }
 
 
+class NotUtf8(Exception):
+    """Polars found bytes that are not UTF-8 in a file read as UTF-8."""
+
+
 @dataclass(frozen=True)
 class SourceTable:
     """A file read as text: `frame` holds the header's columns, `_row`, and any extras."""
@@ -84,7 +88,21 @@ def read_source(path: Path, encoding: str | None = None, sheet: str | None = Non
     if path.suffix.lower() == ".xlsx":
         raise SourceFileError(str(path), "is not a valid .xlsx workbook", "re-save it from Excel")
     chosen = _validated_encoding(path, encoding, head) if encoding else _detect_encoding(path, head)
-    return _read_delimited(path, chosen)
+    try:
+        return _read_delimited(path, chosen)
+    except NotUtf8:
+        # polars checks UTF-8 as it parses: the file is read once when it is valid
+        if encoding is not None:
+            raise SourceFileError(
+                str(path), f"cannot be decoded as {chosen}", "check --encoding"
+            ) from None
+        if chosen == "utf-8-sig":
+            raise SourceFileError(
+                str(path),
+                "starts as utf-8-sig but has bytes that are not utf-8-sig",
+                "re-export it as UTF-8 or pass --encoding",
+            ) from None
+        return _read_delimited(path, _not_utf8(path))
 
 
 def _validated_encoding(path: Path, encoding: str, head: bytes) -> str:
@@ -100,9 +118,11 @@ def _validated_encoding(path: Path, encoding: str, head: bytes) -> str:
 
 
 def _detect_encoding(path: Path, head: bytes) -> str:
-    """UTF-8 (with or without BOM), UTF-16 (BOM or NUL pattern), else cp1252/latin-1."""
+    """UTF-8 (with or without BOM) or UTF-16 (BOM or NUL pattern), from the first bytes.
+
+    Whether all of a UTF-8 file decodes is checked while it is parsed (`NotUtf8`).
+    """
     if head.startswith(codecs.BOM_UTF8):
-        _check_decodes(path, "utf-8-sig")
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16"
@@ -113,8 +133,12 @@ def _detect_encoding(path: Path, head: bytes) -> str:
         raise SourceFileError(
             str(path), "is not a text file (binary content)", "export it as CSV or XLSX"
         )
-    if _decodes(path, "utf-8"):
-        return "utf-8"
+    return "utf-8"
+
+
+def _not_utf8(path: Path) -> str:
+    """The encoding of a file that is not UTF-8: cp1252 when it reads as Western
+    European text; mixed encodings and anything else are refused."""
     if UTF8_SEQUENCE.search(path.read_bytes()):
         raise SourceFileError(
             str(path),
@@ -122,27 +146,6 @@ def _detect_encoding(path: Path, head: bytes) -> str:
             "re-export it as UTF-8, or pass --encoding if you know the right one",
         )
     return _guess_single_byte(path)
-
-
-def _decodes(path: Path, encoding: str) -> bool:
-    decoder = codecs.getincrementaldecoder(encoding)()
-    try:
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 22), b""):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _check_decodes(path: Path, encoding: str) -> None:
-    if not _decodes(path, encoding):
-        raise SourceFileError(
-            str(path),
-            f"starts as {encoding} but has bytes that are not {encoding}",
-            "re-export it as UTF-8 or pass --encoding",
-        )
 
 
 def _guess_single_byte(path: Path) -> str:
@@ -190,6 +193,8 @@ def _read_delimited(path: Path, encoding: str) -> SourceTable:
         try:
             text = path.read_bytes().decode(encoding)
         except UnicodeDecodeError as err:
+            if encoding in ("utf-8", "utf-8-sig"):
+                raise NotUtf8 from err
             raise SourceFileError(
                 str(path), f"cannot be decoded as {encoding}", "check --encoding"
             ) from err
@@ -216,6 +221,12 @@ def _read_delimited(path: Path, encoding: str) -> SourceTable:
         batches = [
             _stripped(batch) for batch in records.collect_batches(chunk_size=READ_BATCH_ROWS)
         ]
+    except pl.exceptions.ComputeError as err:
+        if "invalid utf-8" in str(err):
+            raise NotUtf8 from err
+        raise SourceFileError(
+            str(path), f"is not a readable delimited file ({_first_line(err)})"
+        ) from err
     except pl.exceptions.PolarsError as err:
         raise SourceFileError(
             str(path), f"is not a readable delimited file ({_first_line(err)})"

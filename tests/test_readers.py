@@ -296,6 +296,23 @@ def test_reading_in_small_batches_reads_the_same_table(file: str, monkeypatch) -
     )
 
 
+def test_classic_mac_line_endings_in_cp1252_are_detected(tmp_path) -> None:
+    path = tmp_path / "mac.csv"
+    path.write_bytes("Name,Phone\rRené,(650) 253-0000\rZoë,(212) 736-5000\r".encode("cp1252"))
+    table = read_source(path)
+    assert table.encoding == "cp1252"
+    assert table.frame.get_column("Name").to_list() == ["René", "Zoë"]
+
+
+def test_bytes_past_the_first_megabyte_that_are_not_utf8_are_caught(tmp_path) -> None:
+    rows = "".join(f"Person {n},(650) 253-{n % 10000:04d}\n" for n in range(60_000))
+    path = tmp_path / "late.csv"
+    path.write_bytes(("Name,Phone\n" + rows).encode() + "Renée,(212) 736-5000\n".encode("cp1252"))
+    table = read_source(path)
+    assert table.encoding == "cp1252"
+    assert table.frame.get_column("Name").to_list()[-1] == "Renée"
+
+
 def test_linkedin_preamble_is_skipped_and_reported() -> None:
     table = read_source(FIXTURES / "linkedin_preamble.csv")
     assert table.notes == ["skipped 3 record(s) before the header"]
