@@ -69,23 +69,50 @@ def prepare_batch(
     file then runs over all valid rows, in file order.
     """
     starts = range(0, frame.height, chunk_rows) if frame.height else [0]
-    parts = [
-        _prepare_rows(frame.slice(start, chunk_rows), columns, mapping, default_region)
-        for start in starts
-    ]
-    valid = pl.concat([part.valid for part in parts])
-    first = valid.select(pl.col("phone").is_first_distinct()).to_series()
-    duplicates = _duplicates_in_file(valid.filter(~first), valid.filter(first))
-    broken, contacts = _split_schema_violations(valid.filter(first))
-    rejects = pl.concat([*(part.rejects for part in parts), broken]).sort(ROW)
+    valid, rejects, warnings, rows, blank_rows = [], [], [], 0, 0
+    for start in starts:
+        part = _prepare_rows(frame.slice(start, chunk_rows), columns, mapping, default_region)
+        valid.append(part.valid)
+        rejects.append(part.rejects)
+        warnings.append(part.warnings)
+        rows, blank_rows = rows + part.rows, blank_rows + part.blank_rows
+    del part  # `valid` holds the only reference to each chunk's rows
+    contacts, duplicates, broken = _first_in_file(valid)
     return PreparedBatch(
         contacts=contacts,
         duplicates_in_file=duplicates,
-        rejects=rejects,
-        warnings=pl.concat([part.warnings for part in parts]).sort(ROW),
-        rows_total=sum(part.rows for part in parts),
-        blank_rows=sum(part.blank_rows for part in parts),
+        rejects=pl.concat([*rejects, broken]).sort(ROW),
+        warnings=pl.concat(warnings).sort(ROW),
+        rows_total=rows,
+        blank_rows=blank_rows,
     )
+
+
+def _first_in_file(
+    valid: list[pl.DataFrame],
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(contacts, duplicates_in_file, schema violations) from the chunks' valid rows.
+
+    The first row of each phone in the file is its contact; later rows are duplicates of
+    it. Chunks are filtered (and validated) one at a time, each dropped from `valid` as
+    it is done, so at most one chunk is held twice.
+    """
+    first = pl.concat([chunk.get_column("phone") for chunk in valid]).is_first_distinct()
+    kept, heads, later, broken = [], [], [], []
+    offset = 0
+    for index in range(len(valid)):
+        chunk, valid[index] = valid[index], valid[index].clear()  # drop it once done
+        mask = first.slice(offset, chunk.height)
+        offset += chunk.height
+        later.append(chunk.filter(~mask).select(ROW, "phone"))
+        heads.append(chunk.filter(mask))
+        del chunk
+        violations, contacts = _split_schema_violations(heads[-1])
+        heads[-1] = heads[-1].select(ROW, "phone")
+        kept.append(contacts)
+        broken.append(violations)
+    duplicates = _duplicates_in_file(pl.concat(later), pl.concat(heads))
+    return pl.concat(kept), duplicates, pl.concat(broken)
 
 
 def _prepare_rows(
