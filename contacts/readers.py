@@ -221,13 +221,9 @@ def _read_delimited(path: Path, encoding: str) -> SourceTable:
         batches = [
             _stripped(batch) for batch in records.collect_batches(chunk_size=READ_BATCH_ROWS)
         ]
-    except pl.exceptions.ComputeError as err:
+    except pl.exceptions.PolarsError as err:
         if "invalid utf-8" in str(err):
             raise NotUtf8 from err
-        raise SourceFileError(
-            str(path), f"is not a readable delimited file ({_first_line(err)})"
-        ) from err
-    except pl.exceptions.PolarsError as err:
         raise SourceFileError(
             str(path), f"is not a readable delimited file ({_first_line(err)})"
         ) from err
