@@ -160,9 +160,12 @@ def _update_contacts(store: Store, batch_id: str, changed: pl.DataFrame, at: dat
     if changed.height == 0:
         return
     assignments = ", ".join(f"{name} = u.{name}" for name in MERGED_FIELDS)
+    # a name of its own: `attributes` alone would be the contacts table's column
+    changed = changed.rename({"attributes": "merged_attributes"})
+    changed, attributes = cells_as_map(changed, "merged_attributes")
     with store.registered("batch_changed", changed):
         store.run(
-            f"UPDATE contacts SET {assignments}, attributes = map_from_entries(u.attributes), "
+            f"UPDATE contacts SET {assignments}, attributes = {attributes}, "
             "last_batch_id = $1, updated_at = $2 FROM batch_changed u "
             "WHERE contacts.id = u.contact_id",
             [batch_id, at],

@@ -88,6 +88,20 @@ def test_contacts_inserted_in_slices_keep_file_order_ids(workspace, tmp_path, mo
     assert [(r["id"], r["created_row"]) for r in stored] == [(n, n) for n in range(1, 8)]
 
 
+@pytest.mark.parametrize(
+    ("policy", "stored"),
+    [
+        ("update", {"Notes": "second", "Tier": "gold", "Region Code": "W"}),
+        ("fill", {"Notes": "first", "Tier": "gold", "Region Code": "W"}),
+    ],
+)
+def test_merged_attributes_are_stored(workspace, tmp_path, policy, stored):
+    workspace.run_import(write(tmp_path, "Phone,Notes,Tier\n(650) 253-0000,first,gold\n"))
+    again = write(tmp_path, "Phone,Notes,Region Code\n650.253.0000,second,W\n", "b.csv")
+    assert workspace.run_import(again, on_duplicate=policy).updated == 1
+    assert contacts(workspace.db)[0]["attributes"] == stored
+
+
 def test_every_row_not_imported_has_one_reject_record(workspace, tmp_path):
     stats = workspace.run_import(write(tmp_path, CSV))
     with Store.open(workspace.db, read_only=True) as store:
