@@ -69,13 +69,10 @@ def phone_lookup(pairs: pl.DataFrame, chunk_size: int = LOOKUP_CHUNK) -> pl.Data
     # at least two parts once there is enough work: the regex steps run on one core per
     # column, so two parts in two threads keep both cores busy
     parts = max(-(-distinct.height // chunk_size), 2 if distinct.height >= PARALLEL_MIN else 1)
-    size = -(-distinct.height // parts) if distinct.height else 0
-    chunks = [distinct.slice(start, size) for start in range(0, distinct.height, size or 1)]
-    if len(chunks) < 2:
-        answers = [_lookup_chunk(chunk) for chunk in chunks]
-    else:
-        with ThreadPoolExecutor(LOOKUP_THREADS) as pool:
-            answers = list(pool.map(_lookup_chunk, chunks))
+    size = max(-(-distinct.height // parts), 1)
+    chunks = [distinct.slice(at, size) for at in range(0, distinct.height, size)]
+    with ThreadPoolExecutor(LOOKUP_THREADS) as pool:
+        answers = list(pool.map(_lookup_chunk, chunks))
     return pl.concat(answers) if answers else pl.DataFrame(schema=LOOKUP_SCHEMA)
 
 
