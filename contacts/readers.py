@@ -13,7 +13,9 @@ import hashlib
 import io
 import re
 from collections import Counter
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import polars as pl
@@ -26,7 +28,9 @@ EXTRA_PREFIX = "_extra_"  # cells past the header's width land here, so ragged r
 # One column past the widest record of the sample is enough to see a ragged row: the
 # reader drops cells past the last column, and only the header's cells are kept.
 EXTRA_WIDTH = 1
-READ_BATCH_ROWS = 200_000  # records stripped at a time while reading
+READ_BATCH_ROWS = 250_000  # records parsed, stripped and prepared at a time
+HEAD_RECORDS = 1_100  # records read before the header is looked for: its sample
+HEAD_ROWS = 1_000  # data records kept in `SourceTable.head` (mapping samples)
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 1 << 20
 # Two-byte UTF-8 letters (é is C3 A9): in a file that is not valid UTF-8 they mean
@@ -40,30 +44,70 @@ ENCODING_NAMES = {
 }
 
 
-class NotUtf8(Exception):
-    """Polars found bytes that are not UTF-8 in a file read as UTF-8."""
-
-
-@dataclass(frozen=True)
+@dataclass
 class SourceTable:
-    """A file read as text: `frame` holds the header's columns, `_row`, and any extras."""
+    """A file read as text: the header's columns, then the data records in batches.
+
+    Each batch holds the header's columns, `_row` and any extras. `batches()` streams
+    the records once, so a large file is never held whole; `head` holds the first
+    records (for mapping samples) and `frame` all of them, for small files.
+    """
 
     path: Path
-    frame: pl.DataFrame
     columns: list[str]
     sha256: str
     encoding: str | None
     delimiter: str | None
+    head: pl.DataFrame
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)
+    _pending: Iterator[pl.DataFrame] | None = field(default=None, repr=False)
+
+    def batches(self) -> Iterator[pl.DataFrame]:
+        """The data records in file order, at most READ_BATCH_ROWS at a time; once."""
+        if self._pending is None:
+            raise RuntimeError(f"{self.path} was already read")
+        pending, self._pending = self._pending, None
+        return pending
+
+    @cached_property
+    def frame(self) -> pl.DataFrame:
+        """All data records in one frame."""
+        return pl.concat([self.head.clear(), *self.batches()])
 
 
 def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+    return _digest(path, check_utf8=False)[0]
+
+
+def _digest(path: Path, check_utf8: bool) -> tuple[str, bool]:
+    """(sha256 of the file, whether all of it is UTF-8 when `check_utf8`), in one pass."""
+    digest, valid, tail = hashlib.sha256(), True, b""
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 22), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+            if check_utf8 and valid:
+                valid, tail = _utf8_prefix_valid(tail + chunk)
+    return digest.hexdigest(), valid and not tail
+
+
+def _utf8_prefix_valid(data: bytes) -> tuple[bool, bytes]:
+    """(whether `data` is UTF-8 up to a character cut by the block's end, that cut tail)."""
+    if data.isascii():
+        return True, b""
+    cut = len(data)
+    for back in range(1, min(4, len(data)) + 1):  # a character is at most 4 bytes
+        lead = data[-back]
+        if lead & 0xC0 == 0x80:  # a continuation byte: look further back
+            continue
+        size = 1 if lead < 0x80 else 2 if lead < 0xE0 else 3 if lead < 0xF0 else 4
+        cut = len(data) - back if size > back else len(data)
+        break
+    try:
+        pl.Series([data[:cut]], dtype=pl.Binary).cast(pl.String, strict=True)
+    except pl.exceptions.PolarsError:
+        return False, b""
+    return True, data[cut:]
 
 
 def read_source(path: Path, encoding: str | None = None, sheet: str | None = None) -> SourceTable:
@@ -88,21 +132,18 @@ def read_source(path: Path, encoding: str | None = None, sheet: str | None = Non
     if path.suffix.lower() == ".xlsx":
         raise SourceFileError(str(path), "is not a valid .xlsx workbook", "re-save it from Excel")
     chosen = _validated_encoding(path, encoding, head) if encoding else _detect_encoding(path, head)
-    try:
-        return _read_delimited(path, chosen)
-    except NotUtf8:
-        # polars checks UTF-8 as it parses: the file is read once when it is valid
+    sha256, utf8 = _digest(path, check_utf8=chosen in ("utf-8", "utf-8-sig"))
+    if not utf8:
         if encoding is not None:
-            raise SourceFileError(
-                str(path), f"cannot be decoded as {chosen}", "check --encoding"
-            ) from None
+            raise SourceFileError(str(path), f"cannot be decoded as {chosen}", "check --encoding")
         if chosen == "utf-8-sig":
             raise SourceFileError(
                 str(path),
                 "starts as utf-8-sig but has bytes that are not utf-8-sig",
                 "re-export it as UTF-8 or pass --encoding",
-            ) from None
-        return _read_delimited(path, _not_utf8(path))
+            )
+        chosen = _not_utf8(path)
+    return _read_delimited(path, chosen, sha256)
 
 
 def _validated_encoding(path: Path, encoding: str, head: bytes) -> str:
@@ -120,7 +161,7 @@ def _validated_encoding(path: Path, encoding: str, head: bytes) -> str:
 def _detect_encoding(path: Path, head: bytes) -> str:
     """UTF-8 (with or without BOM) or UTF-16 (BOM or NUL pattern), from the first bytes.
 
-    Whether all of a UTF-8 file decodes is checked while it is parsed (`NotUtf8`).
+    Whether all of a UTF-8 file decodes is checked while it is hashed (`_digest`).
     """
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
@@ -182,7 +223,7 @@ def _reads_as_western(text: str) -> bool:
     return len(foreign) <= len(accented) // 10
 
 
-def _read_delimited(path: Path, encoding: str) -> SourceTable:
+def _read_delimited(path: Path, encoding: str, sha256: str) -> SourceTable:
     with path.open("rb") as handle:
         head = handle.read(SAMPLE_BYTES)
     cr_only = b"\r" in head and b"\n" not in head  # classic Mac "CSV (Macintosh)"
@@ -193,8 +234,6 @@ def _read_delimited(path: Path, encoding: str) -> SourceTable:
         try:
             text = path.read_bytes().decode(encoding)
         except UnicodeDecodeError as err:
-            if encoding in ("utf-8", "utf-8-sig"):
-                raise NotUtf8 from err
             raise SourceFileError(
                 str(path), f"cannot be decoded as {encoding}", "check --encoding"
             ) from err
@@ -205,30 +244,34 @@ def _read_delimited(path: Path, encoding: str) -> SourceTable:
         text_head = text[:SAMPLE_BYTES]
     delimiter = sniff_delimiter(text_head, path.suffix.lower())
     schema = {f"{EXTRA_PREFIX}{i}": pl.String for i in range(_sample_width(text_head, delimiter))}
+    records = pl.scan_csv(
+        payload,
+        has_header=False,
+        schema=schema,
+        missing_columns="insert",
+        separator=delimiter,
+        truncate_ragged_lines=True,
+        encoding="utf8",
+        quote_char='"',
+        raise_if_empty=False,
+    )
+    # streamed: the whole file is never held, and each batch is stripped on its own
+    batches = _parse_errors(path, records.collect_batches(chunk_size=READ_BATCH_ROWS))
+    return _with_header(path, schema, batches, sha256, encoding, delimiter, None)
+
+
+def _parse_errors(path: Path, batches: Iterator[pl.DataFrame]) -> Iterator[pl.DataFrame]:
+    """Stripped batches; a parse error becomes a SourceFileError, wherever it occurs."""
     try:
-        records = pl.scan_csv(
-            payload,
-            has_header=False,
-            schema=schema,
-            missing_columns="insert",
-            separator=delimiter,
-            truncate_ragged_lines=True,
-            encoding="utf8",
-            quote_char='"',
-            raise_if_empty=False,
-        )
-        # stripped batch by batch: stripping the whole file at once held two copies of it
-        batches = [
-            _stripped(batch) for batch in records.collect_batches(chunk_size=READ_BATCH_ROWS)
-        ]
+        for batch in batches:
+            yield _stripped(batch)
     except pl.exceptions.PolarsError as err:
-        if "invalid utf-8" in str(err):
-            raise NotUtf8 from err
-        raise SourceFileError(
-            str(path), f"is not a readable delimited file ({_first_line(err)})"
-        ) from err
-    frame = pl.concat(batches) if batches else pl.DataFrame(schema=schema)
-    return _with_header(path, frame, encoding, delimiter, None)
+        reason = (
+            "has bytes that are not utf-8"
+            if "invalid utf-8" in str(err).lower()
+            else f"is not a readable delimited file ({_first_line(err)})"
+        )
+        raise SourceFileError(str(path), reason) from err
 
 
 def _stripped(cells: pl.DataFrame) -> pl.DataFrame:
@@ -287,7 +330,12 @@ def _read_xlsx(path: Path, sheet: str | None) -> SourceTable:
         frame = next(iter(frame.values()))
     frame = frame.rename({c: f"{EXTRA_PREFIX}{i}" for i, c in enumerate(frame.columns)})
     frame = _stripped(frame.with_columns(pl.all().cast(pl.String)))
-    return _with_header(path, frame, None, None, sheet or "first sheet")
+    batches = (
+        frame.slice(start, READ_BATCH_ROWS) for start in range(0, frame.height, READ_BATCH_ROWS)
+    )
+    return _with_header(
+        path, frame.schema, batches, file_sha256(path), None, None, sheet or "first sheet"
+    )
 
 
 def _sheet_names(path: Path) -> list[str]:
@@ -301,16 +349,25 @@ def _sheet_names(path: Path) -> list[str]:
 
 def _with_header(
     path: Path,
-    raw: pl.DataFrame,
+    schema: Mapping[str, pl.DataType | type[pl.DataType]],
+    batches: Iterator[pl.DataFrame],
+    sha256: str,
     encoding: str | None,
     delimiter: str | None,
     sheet: str | None,
 ) -> SourceTable:
-    """Find the header record and number the records after it; `raw` is `_stripped`.
+    """Find the header record and number the records after it; `batches` are `_stripped`.
 
     The header is the first record with at least two cells, unless the file has a
     single column: LinkedIn exports start with a one-cell 'Notes:' preamble.
     """
+    first: list[pl.DataFrame] = []
+    while sum(batch.height for batch in first) < HEAD_RECORDS:
+        batch = next(batches, None)
+        if batch is None:
+            break
+        first.append(batch)
+    raw = pl.concat(first) if first else pl.DataFrame(schema=schema)
     filled = raw.head(50).select(pl.sum_horizontal(pl.all().is_not_null())).to_series()
     if filled.len() == 0 or filled.max() == 0:
         raise SourceFileError(str(path), "is empty", "export the contacts again with a header row")
@@ -320,22 +377,50 @@ def _with_header(
     header_cells = list(raw.row(header_at))
     width = max(i for i, cell in enumerate(header_cells) if cell is not None) + 1
     columns = _unique_names(header_cells[:width])
-    data = raw.slice(header_at + 1)
-    renames = {old: new for old, new in zip(data.columns[:width], columns, strict=True)}
-    extras = [f"{EXTRA_PREFIX}{i}" for i in range(len(data.columns) - width)]
-    renames.update(dict(zip(data.columns[width:], extras, strict=True)))
-    data = data.rename(renames).with_row_index(ROW, offset=1)
-    data = data.with_columns(pl.col(ROW).cast(pl.Int64))
+    renames = {old: new for old, new in zip(raw.columns[:width], columns, strict=True)}
+    extras = [f"{EXTRA_PREFIX}{i}" for i in range(len(raw.columns) - width)]
+    renames.update(dict(zip(raw.columns[width:], extras, strict=True)))
+    layout = _Layout(header_at, renames)
     return SourceTable(
         path=path,
-        frame=data,
         columns=columns,
-        sha256=file_sha256(path),
+        sha256=sha256,
         encoding=ENCODING_NAMES.get(encoding or "", encoding),
         delimiter=delimiter,
+        head=layout.data(raw, 0).head(HEAD_ROWS),
         sheet=sheet,
         notes=notes,
+        _pending=layout.numbered([raw], batches),
     )
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the header is and what each raw column is called."""
+
+    header_at: int  # index of the header record
+    renames: dict[str, str]
+
+    def data(self, raw: pl.DataFrame, first_record: int) -> pl.DataFrame:
+        """The data records of a raw batch starting at record `first_record`, named and
+        numbered: `_row` 1 is the record after the header."""
+        skip = max(0, self.header_at + 1 - first_record)
+        first_row = first_record + skip - self.header_at
+        data = raw.slice(skip).rename(self.renames).with_row_index(ROW, offset=first_row)
+        return data.with_columns(pl.col(ROW).cast(pl.Int64))
+
+    def numbered(
+        self, read: list[pl.DataFrame], rest: Iterator[pl.DataFrame]
+    ) -> Iterator[pl.DataFrame]:
+        """`read` (already taken from the file) then `rest`, as data batches."""
+        record = 0
+        while read:
+            raw = read.pop(0)
+            yield self.data(raw, record)
+            record += raw.height
+        for raw in rest:
+            yield self.data(raw, record)
+            record += raw.height
 
 
 def _unique_names(cells: list[str | None]) -> list[str]:
