@@ -56,6 +56,25 @@ class _PreparedRows:
     blank_rows: int
 
 
+class SeenPhones:
+    """The phones of a file's contacts so far, each with the row that holds it first.
+
+    Phones are kept as integers (the digits of the E.164 form): 16 bytes per contact,
+    so a file's chunks can be deduped in turn without keeping their rows.
+    """
+
+    def __init__(self) -> None:
+        self.rows = pl.DataFrame(schema={"key": pl.Int64, "first_row": pl.Int64})
+
+    def add(self, heads: pl.DataFrame) -> None:
+        """Remember the (ROW, phone) rows of `heads`, none of them seen before."""
+        self.rows.vstack(heads.select(_phone_key(), pl.col(ROW).alias("first_row")), in_place=True)
+
+
+def _phone_key() -> pl.Expr:
+    return pl.col("phone").str.strip_prefix("+").cast(pl.Int64, strict=True).alias("key")
+
+
 def prepare_batch(
     frame: pl.DataFrame,
     columns: list[str],
@@ -63,56 +82,70 @@ def prepare_batch(
     default_region: str,
     chunk_rows: int = CHUNK_ROWS,
 ) -> PreparedBatch:
-    """Validate, map, normalize phones and dedupe within the file.
+    """Validate, map, normalize phones and dedupe within the file, in one batch.
 
-    Rows are judged `chunk_rows` at a time (memory stays bounded); the dedupe within the
-    file then runs over all valid rows, in file order.
+    `prepare_chunk` over `chunk_rows` rows at a time: the same answers as any chunking.
     """
+    seen = SeenPhones()
     starts = range(0, frame.height, chunk_rows) if frame.height else [0]
-    valid, rejects, warnings, rows, blank_rows = [], [], [], 0, 0
-    for start in starts:
-        part = _prepare_rows(frame.slice(start, chunk_rows), columns, mapping, default_region)
-        valid.append(part.valid)
-        rejects.append(part.rejects)
-        warnings.append(part.warnings)
-        rows, blank_rows = rows + part.rows, blank_rows + part.blank_rows
-    del part  # `valid` holds the only reference to each chunk's rows
-    contacts, duplicates, broken = _first_in_file(valid)
+    parts = [
+        prepare_chunk(frame.slice(start, chunk_rows), columns, mapping, default_region, seen)
+        for start in starts
+    ]
+    return PreparedBatch(
+        contacts=pl.concat([part.contacts for part in parts]),
+        duplicates_in_file=pl.concat([part.duplicates_in_file for part in parts]),
+        rejects=pl.concat([part.rejects for part in parts]),
+        warnings=pl.concat([part.warnings for part in parts]),
+        rows_total=sum(part.rows_total for part in parts),
+        blank_rows=sum(part.blank_rows for part in parts),
+    )
+
+
+def prepare_chunk(
+    frame: pl.DataFrame,
+    columns: list[str],
+    mapping: ColumnMapping,
+    default_region: str,
+    seen: SeenPhones,
+) -> PreparedBatch:
+    """Validate, map and normalize the phones of the next rows of a file, and dedupe
+    them against each other and against `seen` (the file's earlier chunks; updated).
+
+    Chunks must come in file order: the first row of each phone in the file is its
+    contact, later rows are its duplicates. Every frame is in row order.
+    """
+    part = _prepare_rows(frame, columns, mapping, default_region)
+    contacts, duplicates, broken = _first_in_file(part.valid, seen)
     return PreparedBatch(
         contacts=contacts,
         duplicates_in_file=duplicates,
-        rejects=pl.concat([*rejects, broken]).sort(ROW),
-        warnings=pl.concat(warnings).sort(ROW),
-        rows_total=rows,
-        blank_rows=blank_rows,
+        rejects=pl.concat([part.rejects, broken]).sort(ROW),
+        warnings=part.warnings.sort(ROW),
+        rows_total=part.rows,
+        blank_rows=part.blank_rows,
     )
 
 
 def _first_in_file(
-    valid: list[pl.DataFrame],
+    valid: pl.DataFrame, seen: SeenPhones
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(contacts, duplicates_in_file, schema violations) from the chunks' valid rows.
+    """(contacts, duplicates_in_file, schema violations) from a chunk's valid rows.
 
-    The first row of each phone in the file is its contact; later rows are duplicates of
-    it. Chunks are filtered (and validated) one at a time, each dropped from `valid` as
-    it is done, so at most one chunk is held twice.
+    A row is a contact when its phone is neither in `seen` nor earlier in the chunk;
+    only those rows are validated against the clean schema.
     """
-    first = pl.concat([chunk.get_column("phone") for chunk in valid]).is_first_distinct()
-    kept, heads, later, broken = [], [], [], []
-    offset = 0
-    for index in range(len(valid)):
-        chunk, valid[index] = valid[index], valid[index].clear()  # drop it once done
-        mask = first.slice(offset, chunk.height)
-        offset += chunk.height
-        later.append(chunk.filter(~mask).select(ROW, "phone"))
-        heads.append(chunk.filter(mask))
-        del chunk
-        violations, contacts = _split_schema_violations(heads[-1])
-        heads[-1] = heads[-1].select(ROW, "phone")
-        kept.append(contacts)
-        broken.append(violations)
-    duplicates = _duplicates_in_file(pl.concat(later), pl.concat(heads))
-    return pl.concat(kept), duplicates, pl.concat(broken)
+    keys = valid.select(ROW, _phone_key())
+    earlier = keys.join(seen.rows, on="key", how="left", maintain_order="left")
+    first = earlier.get_column("first_row").is_null() & keys.get_column("key").is_first_distinct()
+    heads = valid.filter(first)
+    seen_rows = earlier.select(
+        pl.coalesce("first_row", pl.col(ROW).first().over("key")).alias("first_row")
+    ).get_column("first_row")
+    later = valid.select(ROW, "phone", seen_rows).filter(~first)
+    seen.add(heads)
+    broken, contacts = _split_schema_violations(heads)
+    return contacts, _duplicates_in_file(later), broken
 
 
 def _prepare_rows(
@@ -250,9 +283,8 @@ def _split_schema_violations(valid: pl.DataFrame) -> tuple[pl.DataFrame, pl.Data
     return broken, valid.filter(~pl.col(ROW).is_in(broken.get_column(ROW).implode()))
 
 
-def _duplicates_in_file(later: pl.DataFrame, first: pl.DataFrame) -> pl.DataFrame:
-    firsts = first.select("phone", pl.col(ROW).alias("first_row"))
-    return later.join(firsts, on="phone", how="left").select(
+def _duplicates_in_file(later: pl.DataFrame) -> pl.DataFrame:
+    return later.select(
         ROW,
         pl.lit("duplicate_in_file").alias("reason"),
         pl.format("same phone as row {}", "first_row").alias("message"),
