@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT))
 STAGES = (
     ("read", "contacts.importer", "read_source"),
     ("map", "contacts.importer", "map_columns"),
-    ("prepare", "contacts.importer", "prepare_batch"),
+    ("plan (read rows, prepare, compare)", "contacts.importer", "plan_import"),
+    ("prepare", "contacts.importer", "prepare_chunk"),
     ("prepare.apply_mapping", "transforms.prepare", "apply_mapping"),
     ("prepare.validate_raw", "transforms.prepare", "_split_malformed"),
     ("prepare.phones", "transforms.prepare", "phone_lookup"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import os
 import secrets
+from collections import Counter
 from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -18,9 +19,10 @@ from pathlib import Path
 import polars as pl
 
 from contacts.errors import BatchFailed, ContactsError, UsageError
-from contacts.outputs import write_outputs
+from contacts.outputs import WARNING_SAMPLE, write_outputs
 from contacts.progress import stage
 from contacts.readers import SourceTable, read_source
+from contacts.staging import Staged, StagingArea
 from contacts.stats import BatchStats
 from store.db import Store, now
 from store.imports import (
@@ -34,9 +36,11 @@ from store.imports import (
 )
 from transforms.dedupe import POLICIES, merge_known, split_known
 from transforms.mapping import ROW, ColumnMapping, cell_struct, map_columns
-from transforms.prepare import PreparedBatch, prepare_batch
+from transforms.prepare import SeenPhones, prepare_chunk
 from transforms.regions import region_for_country
 
+# Under the data directory: frames an import stages on disk (removed when it ends).
+STAGING_FOLDER = ".staging"
 # How long an import waits for another process's database lock, unless told otherwise.
 DEFAULT_LOCK_WAIT = 60.0
 LOCK_WAIT_ENV = "CONTACTS_LOCK_WAIT"
@@ -60,14 +64,19 @@ class ImportOptions:
 
 @dataclass(frozen=True)
 class ImportPlan:
-    """Everything decided before the database is written."""
+    """Everything decided before the database is written; `discard()` when done."""
 
     batch_id: str
     source: SourceTable
     mapping: ColumnMapping
-    prepared: PreparedBatch
     write: BatchWrite
     stats: BatchStats
+    warning_samples: list[dict[str, object]]
+    staging: StagingArea
+
+    def discard(self) -> None:
+        """Drop the staged frames and their files."""
+        self.staging.close()
 
 
 def check_options(options: ImportOptions) -> ImportOptions:
@@ -115,11 +124,25 @@ def lock_wait_setting(value: float | None, environ: Mapping[str, str] = os.envir
 
 
 def read_and_map(options: ImportOptions) -> tuple[SourceTable, ColumnMapping]:
-    """Read the file and decide the mapping; raise if it cannot be imported at all."""
-    stage("reading the file")
+    """Read the header and first records, and decide the mapping; raise if the file
+    cannot be imported at all. The rest of the records are read as the batch is planned."""
+    stage("reading the header")
     source = read_source(options.path, encoding=options.encoding, sheet=options.sheet)
-    mapping = map_columns(source.columns, options.overrides, sample=source.frame.head(1000))
+    mapping = map_columns(source.columns, options.overrides, sample=source.head)
     return source, mapping
+
+
+@dataclass
+class _Staged:
+    """What the chunks of a file produce, staged, and their counts."""
+
+    new: Staged
+    changed: Staged
+    outcomes: Staged
+    warnings: Staged
+    campaign_phones: Staged
+    counts: Counter[str] = field(default_factory=Counter)
+    warning_samples: list[dict[str, object]] = field(default_factory=list)
 
 
 def plan_import(
@@ -129,49 +152,38 @@ def plan_import(
     store: Store,
     started_at: datetime | None = None,
 ) -> ImportPlan:
-    """Prepare the batch and compare it with the stored contacts and the DNC ledger."""
+    """Prepare the file chunk by chunk and compare each chunk with the stored contacts
+    and the DNC ledger; the results are staged (`contacts.staging`) for the commit."""
     batch_id = new_batch_id()
-    stage("validating and normalizing phones")
-    prepared = prepare_batch(source.frame, source.columns, mapping, options.region)
-    stage("comparing with stored contacts and the DNC list")
-    merging = options.on_duplicate != "skip"
-    known = known_contacts(store, prepared.contacts.get_column("phone"), fields=merging)
-    new, matched = split_known(prepared.contacts, known)
-    changed, unchanged = merge_known(matched, options.on_duplicate)
-    suppressed = suppressed_phones(store, prepared.contacts.get_column("phone"))
-
-    campaign_phones = pl.Series("phone", [], pl.String)
-    excluded = 0
-    if options.campaign:
-        members = prepared.contacts.get_column("phone")
-        campaign_phones = members.filter(~members.is_in(suppressed.implode()))
-        excluded = members.len() - campaign_phones.len()
-
-    existing = unchanged.select(
-        ROW,
-        pl.lit("duplicate_existing").alias("reason"),
-        pl.lit("phone already belongs to a stored contact").alias("message"),
-        pl.lit(None, pl.String).alias("suggested_phone"),
-        "phone",
-    )
-    outcomes = pl.concat([prepared.rejects, prepared.duplicates_in_file, existing]).sort(ROW)
+    area = StagingArea(options.data_dir / STAGING_FOLDER)
+    staged = _Staged(*(area.staged() for _ in range(5)))
+    try:
+        stage("reading and preparing rows (phones, duplicates, DNC)")
+        seen = SeenPhones()
+        for frame in source.batches():
+            _plan_chunk(options, source, mapping, store, frame, seen, staged)
+        del seen
+    except BaseException:
+        area.close()
+        raise
+    counts = staged.counts
     stats = BatchStats(
         batch_id=batch_id,
         source=str(options.path),
         sha256=source.sha256,
         status="running",
-        rows_total=prepared.rows_total,
-        imported=new.height,
-        updated=changed.height,
-        duplicates_in_file=prepared.duplicates_in_file.height,
-        duplicates_existing=unchanged.height,
-        invalid=prepared.rejects.height,
-        dnc=int(new.get_column("phone").is_in(suppressed.implode()).sum()),
-        campaign_excluded_dnc=excluded,
-        warnings=prepared.warnings.height,
+        rows_total=counts["rows_total"],
+        imported=counts["imported"],
+        updated=counts["updated"],
+        duplicates_in_file=counts["duplicates_in_file"],
+        duplicates_existing=counts["duplicates_existing"],
+        invalid=counts["invalid"],
+        dnc=counts["dnc"],
+        campaign_excluded_dnc=counts["campaign_excluded_dnc"],
+        warnings=counts["warnings"],
         mapping=mapping.as_report(),
         started_at=(started_at or now()).isoformat(),
-        blank_rows=prepared.blank_rows,
+        blank_rows=counts["blank_rows"],
         encoding=source.encoding,
         delimiter=source.delimiter,
         region=options.region,
@@ -180,20 +192,73 @@ def plan_import(
         notes=[*source.notes, *mapping.notes],
     )
     if stats.accounted() != stats.rows_total:  # a bug, never bad input: refuse to write
+        area.close()
         raise ContactsError(
             f"internal error: {stats.accounted()} row outcomes for {stats.rows_total} rows"
         )
     write = BatchWrite(
         batch_id=batch_id,
-        new=new,
-        changed=changed,
-        rejects=outcomes.join(_original_cells(source, outcomes), on=ROW, how="left"),
-        warnings=prepared.warnings,
+        new=staged.new,
+        changed=staged.changed,
+        rejects=staged.outcomes,
+        warnings=staged.warnings,
         campaign=options.campaign,
-        campaign_phones=campaign_phones,
+        campaign_phones=staged.campaign_phones,
         stats={name: getattr(stats, name) for name in STAT_COLUMNS},
     )
-    return ImportPlan(batch_id, source, mapping, prepared, write, stats)
+    return ImportPlan(batch_id, source, mapping, write, stats, staged.warning_samples, area)
+
+
+def _plan_chunk(
+    options: ImportOptions,
+    source: SourceTable,
+    mapping: ColumnMapping,
+    store: Store,
+    frame: pl.DataFrame,
+    seen: SeenPhones,
+    staged: _Staged,
+) -> None:
+    """Judge the next rows of the file and stage what the commit will write."""
+    prepared = prepare_chunk(frame, source.columns, mapping, options.region, seen)
+    phones = prepared.contacts.get_column("phone")
+    merging = options.on_duplicate != "skip"
+    known = known_contacts(store, phones, fields=merging)
+    new, matched = split_known(prepared.contacts, known)
+    changed, unchanged = merge_known(matched, options.on_duplicate)
+    suppressed = suppressed_phones(store, phones).implode()
+
+    counts = staged.counts
+    if options.campaign:
+        members = phones.filter(~phones.is_in(suppressed))
+        counts["campaign_excluded_dnc"] += phones.len() - members.len()
+        staged.campaign_phones.add(members.to_frame())
+    existing = unchanged.select(
+        ROW,
+        pl.lit("duplicate_existing").alias("reason"),
+        pl.lit("phone already belongs to a stored contact").alias("message"),
+        pl.lit(None, pl.String).alias("suggested_phone"),
+        "phone",
+    )
+    outcomes = pl.concat([prepared.rejects, prepared.duplicates_in_file, existing]).sort(ROW)
+    outcomes = outcomes.join(_original_cells(frame, source.columns, outcomes), on=ROW, how="left")
+    counts.update(
+        rows_total=prepared.rows_total,
+        blank_rows=prepared.blank_rows,
+        imported=new.height,
+        updated=changed.height,
+        duplicates_in_file=prepared.duplicates_in_file.height,
+        duplicates_existing=unchanged.height,
+        invalid=prepared.rejects.height,
+        dnc=int(new.get_column("phone").is_in(suppressed).sum()),
+        warnings=prepared.warnings.height,
+    )
+    wanted = WARNING_SAMPLE - len(staged.warning_samples)
+    if wanted > 0:
+        staged.warning_samples.extend(prepared.warnings.head(wanted).to_dicts())
+    staged.new.add(new)
+    staged.changed.add(changed)
+    staged.outcomes.add(outcomes)
+    staged.warnings.add(prepared.warnings)
 
 
 def commit_import(store: Store, plan: ImportPlan, options: ImportOptions) -> BatchStats:
@@ -234,13 +299,16 @@ def run_import(options: ImportOptions, *, dry_run: bool = False) -> BatchStats:
     source, mapping = read_and_map(options)
     with Store.open(options.db, read_only=dry_run, wait_seconds=options.lock_wait) as store:
         plan = plan_import(options, source, mapping, store, started)
-        if dry_run:
-            plan.stats.status = "dry_run"
-            plan.stats.batch_id = None
-            return plan.stats
-        stats = commit_import(store, plan, options)
-    stage("writing the report")
-    write_outputs(plan, stats, options.data_dir)
+        try:
+            if dry_run:
+                plan.stats.status = "dry_run"
+                plan.stats.batch_id = None
+                return plan.stats
+            stats = commit_import(store, plan, options)
+            stage("writing the report")
+            write_outputs(plan, stats, options.data_dir)
+        finally:
+            plan.discard()
     return stats
 
 
@@ -249,7 +317,9 @@ def new_batch_id() -> str:
     return f"{now():%Y%m%dT%H%M%S}-{secrets.token_hex(3)}"
 
 
-def _original_cells(source: SourceTable, outcomes: pl.DataFrame) -> pl.DataFrame:
+def _original_cells(
+    frame: pl.DataFrame, columns: list[str], outcomes: pl.DataFrame
+) -> pl.DataFrame:
     """_row -> the source cells of the rows in `outcomes`, as one struct per row."""
-    rows = source.frame.filter(pl.col(ROW).is_in(outcomes.get_column(ROW).implode()))
-    return rows.select(ROW, cell_struct(source.columns).alias("original"))
+    rows = frame.filter(pl.col(ROW).is_in(outcomes.get_column(ROW).implode()))
+    return rows.select(ROW, cell_struct(columns).alias("original"))

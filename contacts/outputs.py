@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,10 +31,11 @@ def write_outputs(plan: ImportPlan, stats: BatchStats, data_dir: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         rejects_path = folder / "rejects.csv"
-        _atomic_csv(rejects_frame(plan), rejects_path)
+        _atomic_csv((rejects_frame(plan.source.columns, part) for part in plan.write.rejects),
+                    rejects_path)  # fmt: skip
         stats.rejects_file = str(rejects_path)
         report = stats.as_report()
-        report["warning_samples"] = plan.prepared.warnings.head(WARNING_SAMPLE).to_dicts()
+        report["warning_samples"] = plan.warning_samples[:WARNING_SAMPLE]
         _atomic_text(json.dumps(report, indent=2, ensure_ascii=False), folder / "report.json")
     except OSError as err:
         raise ContactsError(
@@ -46,29 +48,39 @@ def write_outputs(plan: ImportPlan, stats: BatchStats, data_dir: Path) -> Path:
 ADDED_COLUMNS = ("row", "reason", "message", "suggested_phone")
 
 
-def rejects_frame(plan: ImportPlan) -> pl.DataFrame:
+def rejects_frame(source_columns: list[str], outcomes: pl.DataFrame) -> pl.DataFrame:
     """Original columns (as read) plus row, reason, message, suggested_phone.
 
-    Re-importing a rejects.csv replaces its old outcome columns; any other source
-    column with one of those names is kept, renamed '<name> (original)'.
+    `outcomes` are a batch's reject rows with their `original` cells (a struct with a
+    field per source column). Re-importing a rejects.csv replaces its old outcome
+    columns; any other source column with one of those names is kept, renamed
+    '<name> (original)'.
     """
-    keys = {c: normalize_header(c) for c in plan.source.columns}
+    keys = {c: normalize_header(c) for c in source_columns}
     is_rejects_file = set(keys.values()) >= REJECT_COLUMNS
-    columns = [
-        c for c in plan.source.columns if not (is_rejects_file and keys[c] in REJECT_COLUMNS)
+    positions = [
+        i
+        for i, c in enumerate(source_columns)
+        if not (is_rejects_file and keys[c] in REJECT_COLUMNS)
     ]
-    outcomes = plan.write.rejects.select(ROW, "reason", "message", "suggested_phone")
-    original = plan.source.frame.select(
-        ROW, *(pl.col(c).alias(f"{c} (original)" if c in ADDED_COLUMNS else c) for c in columns)
-    )
-    return outcomes.join(original, on=ROW, how="left").select(
-        *(c for c in original.columns if c != ROW), pl.col(ROW).alias("row"), *ADDED_COLUMNS[1:]
-    )
+    original = pl.col("original")
+    cells = [
+        original.struct[i].alias(
+            f"{source_columns[i]} (original)"
+            if source_columns[i] in ADDED_COLUMNS
+            else source_columns[i]
+        )
+        for i in positions
+    ]
+    return outcomes.select(*cells, pl.col(ROW).alias("row"), *ADDED_COLUMNS[1:])
 
 
-def _atomic_csv(frame: pl.DataFrame, path: Path) -> None:
+def _atomic_csv(frames: Iterable[pl.DataFrame], path: Path) -> None:
+    """Frames of one schema, one after the other, as one CSV with one header."""
     partial = path.with_suffix(".csv.partial")
-    frame.write_csv(partial)
+    with partial.open("wb") as handle:
+        for index, frame in enumerate(frames):
+            frame.write_csv(handle, include_header=index == 0)
     os.replace(partial, path)
 
 

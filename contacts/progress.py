@@ -12,9 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 STAGES = (
-    "reading the file",
-    "validating and normalizing phones",
-    "comparing with stored contacts and the DNC list",
+    "reading the header",
+    "reading and preparing rows (phones, duplicates, DNC)",
     "writing the batch",
     "writing the report",
 )

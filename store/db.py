@@ -7,6 +7,7 @@ import glob
 import os
 import re
 import secrets
+import tempfile
 import threading
 import time
 from collections import Counter
@@ -242,6 +243,34 @@ class Store:
         finally:
             with suppress(duckdb.Error):  # an aborted transaction refuses; keep the real error
                 self.con.unregister(name)
+
+    @contextmanager
+    def staged(self, frame: pl.DataFrame) -> Iterator[str]:
+        """`frame` as a table expression for one statement's FROM, via a Parquet file.
+
+        For the large inserts of a transaction: DuckDB holds the rows a transaction
+        inserts from a registered frame in memory until it commits, but writes those
+        it reads from Parquet to the database file as it goes. The file sits next to
+        the database (same disk, same permissions) and is removed after the block.
+        """
+        folder = Path(self.path).parent if self.path != ":memory:" else None
+        name = None
+        try:
+            handle, name = tempfile.mkstemp(prefix=".staged-", suffix=".parquet", dir=folder)
+            os.close(handle)
+            frame.write_parquet(name, compression="uncompressed", statistics=False)
+        except Exception as err:  # polars reports a full disk as its own error type
+            with suppress(OSError, TypeError):
+                os.remove(name)  # type: ignore[arg-type]
+            ours = environment_error(err, self.path)
+            if ours is None:
+                raise
+            raise ours from err
+        try:
+            yield "read_parquet('" + name.replace("'", "''") + "')"
+        finally:
+            with suppress(OSError):
+                os.remove(name)
 
 
 def now() -> datetime:

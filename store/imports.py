@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,9 +14,8 @@ from store.db import Store, now
 from transforms.dedupe import MERGED_FIELDS
 from transforms.mapping import ROW
 
-# Contacts inserted per statement: DuckDB holds a statement's rows (sorted, with their
-# maps) in memory until it ends. Per million rows, 500k at a time is ~0.5 s faster than
-# 250k and ~40 MB bigger at the peak; one statement is ~150 MB bigger still.
+# Contacts (and rejects) inserted per statement, each read by DuckDB from a Parquet file
+# (`Store.staged`): a statement holds its rows, sorted, with their maps, until it ends.
 INSERT_SLICE_ROWS = 500_000
 STAT_COLUMNS = (
     "rows_total", "imported", "updated", "duplicates_in_file", "duplicates_existing",
@@ -25,15 +25,19 @@ STAT_COLUMNS = (
 
 @dataclass(frozen=True)
 class BatchWrite:
-    """Everything one import writes, applied in a single transaction."""
+    """Everything one import writes, applied in a single transaction.
+
+    Each part is a sequence of frames (a file's chunks, in file order), iterable more
+    than once: `contacts.staging.Staged`, or a list.
+    """
 
     batch_id: str
-    new: pl.DataFrame  # contacts to insert (prepare.CONTACT_COLUMNS)
-    changed: pl.DataFrame  # contacts to update: contact_id + merged fields
-    rejects: pl.DataFrame  # _row, reason, message, suggested_phone, phone, original
-    warnings: pl.DataFrame  # _row, column, value, reason
+    new: Iterable[pl.DataFrame]  # contacts to insert (prepare.CONTACT_COLUMNS)
+    changed: Iterable[pl.DataFrame]  # contacts to update: contact_id + merged fields
+    rejects: Iterable[pl.DataFrame]  # _row, reason, message, suggested_phone, phone, original
+    warnings: Iterable[pl.DataFrame]  # _row, column, value, reason
     campaign: str | None
-    campaign_phones: pl.Series  # phones of the batch to add to the campaign
+    campaign_phones: Iterable[pl.DataFrame]  # `phone`: the batch's phones to add to it
     stats: dict[str, int]
 
 
@@ -87,23 +91,32 @@ def write_batch(store: Store, write: BatchWrite) -> datetime:
     """Insert, update, record rejects and memberships, and complete the batch: atomically."""
     finished = now()
     with store.transaction():
-        _insert_contacts(store, write.batch_id, write.new, finished)
-        _update_contacts(store, write.batch_id, write.changed, finished)
-        rejects, original = cells_as_map(write.rejects, "original")
-        with store.registered("batch_rejects", rejects):
-            store.run(
-                "INSERT INTO import_rejects SELECT ?, _row, reason, message, suggested_phone, "
-                f"phone, {original} FROM batch_rejects",
-                [write.batch_id],
-            )
-        with store.registered("batch_warnings", write.warnings):
-            store.run(
-                'INSERT INTO import_warnings SELECT ?, _row, "column", value, reason '
-                "FROM batch_warnings",
-                [write.batch_id],
-            )
+        for new in _slices(write.new, INSERT_SLICE_ROWS):
+            _insert_contacts(store, write.batch_id, new, finished)
+        for changed in write.changed:
+            _update_contacts(store, write.batch_id, changed, finished)
+        for outcomes in _slices(write.rejects, INSERT_SLICE_ROWS):
+            rejects, original = cells_as_map(outcomes, "original")
+            with store.staged(rejects) as batch_rejects:
+                store.run(
+                    "INSERT INTO import_rejects SELECT ?, _row, reason, message, "
+                    f"suggested_phone, phone, {original} FROM {batch_rejects}",
+                    [write.batch_id],
+                )
+        for warnings in write.warnings:
+            with store.registered("batch_warnings", warnings):
+                store.run(
+                    'INSERT INTO import_warnings SELECT ?, _row, "column", value, reason '
+                    "FROM batch_warnings",
+                    [write.batch_id],
+                )
         if write.campaign:
-            _add_members(store, write.batch_id, write.campaign, write.campaign_phones, finished)
+            store.run(
+                "INSERT INTO campaigns VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [write.campaign, finished],
+            )
+            for members in write.campaign_phones:
+                _add_members(store, write.batch_id, write.campaign, members, finished)
         assignments = ", ".join(f"{name} = ?" for name in STAT_COLUMNS)
         store.run(
             f"UPDATE import_batches SET status = 'completed', finished_at = ?, {assignments} "
@@ -124,8 +137,8 @@ def cells_as_map(frame: pl.DataFrame, column: str) -> tuple[pl.DataFrame, str]:
     if isinstance(dtype, pl.List):
         return frame, f"map_from_entries({column})"
     keys = [field.name for field in dtype.fields] if isinstance(dtype, pl.Struct) else []
-    if not keys:
-        return frame, "CAST(MAP {} AS MAP(VARCHAR, VARCHAR))"
+    if not keys:  # no cells to map (the column is dropped: Parquet has no empty struct)
+        return frame.drop(column), "CAST(MAP {} AS MAP(VARCHAR, VARCHAR))"
     renamed = frame.with_columns(
         pl.col(column).struct.rename_fields([f"c{i}" for i in range(len(keys))])
     )
@@ -140,20 +153,38 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def _slices(frames: Iterable[pl.DataFrame], rows: int) -> Iterator[pl.DataFrame]:
+    """`frames` regrouped into frames of `rows` rows (the last one shorter), in order."""
+    pending: list[pl.DataFrame] = []
+    held = 0
+    for frame in frames:
+        while frame.height:
+            take = frame.head(rows - held)
+            pending.append(take)
+            held += take.height
+            frame = frame.slice(take.height)
+            if held == rows:
+                yield pl.concat(pending)
+                pending, held = [], 0
+    if held:
+        yield pl.concat(pending)
+
+
 def _insert_contacts(store: Store, batch_id: str, new: pl.DataFrame, at: datetime) -> None:
-    """Insert `new` in file order, INSERT_SLICE_ROWS at a time (same transaction)."""
+    """Insert `new` in file order (one statement of the batch's transaction)."""
     new, attributes = cells_as_map(new.sort(ROW), "attributes")
-    for start in range(0, new.height, INSERT_SLICE_ROWS):
-        with store.registered("batch_new", new.slice(start, INSERT_SLICE_ROWS)):
-            store.run(
-                "INSERT INTO contacts (phone, phone_extension, first_name, last_name, email, "
-                "company, title, attributes, phone_region, line_type, time_zones, "
-                "created_batch_id, created_row, last_batch_id, created_at, updated_at) "
-                "SELECT phone, phone_extension, first_name, last_name, email, company, "
-                f"title, {attributes}, phone_region, line_type, time_zones, "
-                "$1, _row, $1, $2, $2 FROM batch_new ORDER BY _row",
-                [batch_id, at],
-            )
+    if new.height == 0:
+        return
+    with store.staged(new) as batch_new:
+        store.run(
+            "INSERT INTO contacts (phone, phone_extension, first_name, last_name, email, "
+            "company, title, attributes, phone_region, line_type, time_zones, "
+            "created_batch_id, created_row, last_batch_id, created_at, updated_at) "
+            "SELECT phone, phone_extension, first_name, last_name, email, company, "
+            f"title, {attributes}, phone_region, line_type, time_zones, "
+            f"$1, _row, $1, $2, $2 FROM {batch_new} ORDER BY _row",
+            [batch_id, at],
+        )
 
 
 def _update_contacts(store: Store, batch_id: str, changed: pl.DataFrame, at: datetime) -> None:
@@ -173,10 +204,9 @@ def _update_contacts(store: Store, batch_id: str, changed: pl.DataFrame, at: dat
 
 
 def _add_members(
-    store: Store, batch_id: str, campaign: str, phones: pl.Series, at: datetime
+    store: Store, batch_id: str, campaign: str, phones: pl.DataFrame, at: datetime
 ) -> None:
-    store.run("INSERT INTO campaigns VALUES (?, ?) ON CONFLICT DO NOTHING", [campaign, at])
-    with store.registered("member_phones", phones.alias("phone").to_frame()):
+    with store.registered("member_phones", phones.select("phone")):
         store.run(
             "INSERT INTO campaign_members SELECT ?, c.id, ?, ? FROM contacts c "
             "JOIN member_phones m ON c.phone = m.phone ON CONFLICT DO NOTHING",

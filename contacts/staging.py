@@ -1,0 +1,91 @@
+"""Frames an import produces before it writes them: in memory, then on disk.
+
+An import prepares a file chunk by chunk and writes nothing until every chunk is
+judged (stats first, then one transaction). What the chunks produce is staged here:
+kept in memory while the area's total stays under its budget, written to Arrow IPC
+files after that. So a 10M-row file costs disk space, not gigabytes of memory, and a
+small file never touches the disk.
+"""
+
+from __future__ import annotations
+
+import errno
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+
+from contacts.errors import DiskFull, StoreError
+
+# Bytes of staged frames held in memory by one import before the rest goes to disk.
+MEMORY_BUDGET = 384 * 1024 * 1024
+
+
+class StagingArea:
+    """A memory budget and, once it is spent, a private folder of IPC files."""
+
+    def __init__(self, parent: Path | None = None, budget: int | None = None) -> None:
+        self.parent = parent
+        self.budget = MEMORY_BUDGET if budget is None else budget
+        self.held = 0  # bytes of frames kept in memory
+        self._folder: Path | None = None
+        self._files = 0
+
+    def staged(self) -> Staged:
+        return Staged(self)
+
+    def keep(self, frame: pl.DataFrame) -> pl.DataFrame | Path:
+        """`frame` itself while the budget allows, else the file it was written to."""
+        size = frame.estimated_size()
+        if self.held + size <= self.budget:
+            self.held += size
+            return frame
+        try:
+            if self._folder is None:
+                if self.parent is not None:
+                    self.parent.mkdir(parents=True, exist_ok=True)
+                self._folder = Path(tempfile.mkdtemp(prefix="import-", dir=self.parent))
+            self._files += 1
+            path = self._folder / f"{self._files:06d}.arrow"
+            frame.write_ipc(path, compression="lz4")
+        except Exception as err:  # OSError, or polars' own error for a full disk
+            where = self._folder or self.parent or Path(tempfile.gettempdir())
+            full = getattr(err, "errno", None) == errno.ENOSPC or "No space left" in str(err)
+            reason = "the disk is full" if full else str(err).splitlines()[0]
+            raise (DiskFull if full else StoreError)(
+                f"cannot stage the import's rows in {where}: {reason}; free some space or "
+                "pass another --data-dir"
+            ) from err
+        return path
+
+    @property
+    def spilled(self) -> bool:
+        return self._folder is not None
+
+    def close(self) -> None:
+        """Forget the frames and remove the files; safe to call twice."""
+        if self._folder is not None:
+            shutil.rmtree(self._folder, ignore_errors=True)
+            self._folder = None
+        self.held = 0
+
+
+class Staged:
+    """An ordered sequence of frames of one schema, iterable any number of times."""
+
+    def __init__(self, area: StagingArea) -> None:
+        self.area = area
+        self.parts: list[pl.DataFrame | Path] = []
+        self.rows = 0
+
+    def add(self, frame: pl.DataFrame) -> None:
+        if frame.height == 0 and self.parts:
+            return  # the first frame, even empty, keeps the schema
+        self.parts.append(self.area.keep(frame))
+        self.rows += frame.height
+
+    def __iter__(self) -> Iterator[pl.DataFrame]:
+        for part in self.parts:
+            yield pl.read_ipc(part) if isinstance(part, Path) else part

@@ -1,0 +1,128 @@
+"""Staged frames, and the streamed import: any batch size and memory budget give the
+same database, stats and output files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from contacts import readers, staging
+from contacts.errors import StoreError
+from contacts.importer import ImportOptions, run_import
+from store.db import Store
+
+
+def frame(start: int, rows: int) -> pl.DataFrame:
+    return pl.DataFrame({"n": range(start, start + rows), "text": [f"r{i}" for i in range(rows)]})
+
+
+def test_frames_stay_in_memory_within_the_budget(tmp_path):
+    area = staging.StagingArea(tmp_path / "staging")
+    staged = area.staged()
+    staged.add(frame(0, 3))
+    staged.add(frame(3, 2))
+    assert not area.spilled and not (tmp_path / "staging").exists()
+    assert pl.concat(list(staged)).get_column("n").to_list() == [0, 1, 2, 3, 4]
+    assert staged.rows == 5
+
+
+def test_frames_past_the_budget_go_to_files_and_come_back_in_order(tmp_path):
+    area = staging.StagingArea(tmp_path / "staging", budget=frame(0, 3).estimated_size())
+    staged, other = area.staged(), area.staged()
+    staged.add(frame(0, 3))  # fits
+    other.add(frame(100, 1))  # the budget is spent: to a file
+    staged.add(frame(3, 4))
+    assert area.spilled
+    assert sum(isinstance(part, Path) for part in staged.parts) == 1
+    for _ in range(2):  # iterable more than once
+        assert pl.concat(list(staged)).get_column("n").to_list() == list(range(7))
+    assert pl.concat(list(other)).get_column("n").to_list() == [100]
+    area.close()
+    assert list((tmp_path / "staging").iterdir()) == []
+    area.close()  # twice is fine
+
+
+def test_a_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data folder should be")
+    staged = staging.StagingArea(blocker / ".staging", budget=0).staged()
+    with pytest.raises(StoreError, match=r"cannot stage the import's rows in .*data/\.staging"):
+        staged.add(frame(0, 2))
+
+
+def test_an_empty_frame_is_kept_only_first_for_its_schema(tmp_path):
+    staged = staging.StagingArea(tmp_path).staged()
+    staged.add(frame(0, 0))
+    staged.add(frame(0, 0))
+    staged.add(frame(0, 2))
+    staged.add(frame(2, 0))
+    assert [part.height for part in staged] == [0, 2]
+
+
+CSV = """\
+Name,Mobile,Work,Email,Notes,row
+Ann Lee,(650) 253-0000,,ann@example.com,first,x
+Bo Kim,+1 212 736 5000,(212) 736-5001,bo@example,,
+Cy Oz,12,,cy@example.com,short,
+Ann Again,650.253.0000,,,again,
+Di Ng,+44 20 7946 0000,,,,
+,,,,,
+Ed Fu,(415) 555-0100 x12,,ed@example.com,tail,
+Bo Kim,212-736-5000,,,,
+Fay Wu,+33 1 42 68 53 00,,,,
+Gus Ho,(650) 253-0000 ,,,dup of row 1,
+Hal Yu,555,,,,
+Ivy Xi,+1 (415) 555-0101,,,,,extra
+"""
+
+
+def snapshot(db: Path, data_dir: Path, batch_id: str) -> dict[str, object]:
+    with Store.open(db, read_only=True) as store:
+        contacts = store.frame(
+            "SELECT * EXCLUDE (id, created_batch_id, last_batch_id, created_at, updated_at) "
+            "FROM contacts ORDER BY id"
+        )
+        rejects = store.frame("SELECT * EXCLUDE (batch_id) FROM import_rejects ORDER BY source_row")
+        warnings = store.frame(
+            "SELECT * EXCLUDE (batch_id) FROM import_warnings ORDER BY source_row, column_name"
+        )
+        members = store.frame("SELECT count(*) AS n FROM campaign_members")
+    folder = data_dir / "batches" / batch_id
+    report = json.loads((folder / "report.json").read_text())
+    for key in ("batch_id", "started_at", "finished_at", "rejects_file", "duration_seconds"):
+        report.pop(key, None)
+    return {
+        "contacts": contacts.to_dicts(),
+        "rejects": rejects.to_dicts(),
+        "warnings": warnings.to_dicts(),
+        "members": members.item(),
+        "report": report,
+        "rejects_csv": (folder / "rejects.csv").read_text(),
+    }
+
+
+@pytest.mark.parametrize(("batch_rows", "budget"), [(1, 0), (2, 0), (3, 10**9), (5, 600)])
+def test_any_batch_size_and_memory_budget_give_the_same_import(
+    tmp_path, monkeypatch, batch_rows, budget
+):
+    path = tmp_path / "contacts.csv"
+    path.write_text(CSV, encoding="utf-8")
+    results = []
+    for run, (rows, bytes_) in enumerate([(readers.READ_BATCH_ROWS, 10**9), (batch_rows, budget)]):
+        monkeypatch.setattr(readers, "READ_BATCH_ROWS", rows)
+        monkeypatch.setattr(staging, "MEMORY_BUDGET", bytes_)
+        db, data_dir = tmp_path / f"run{run}.duckdb", tmp_path / f"data{run}"
+        # a stored contact first, so the batch has an existing duplicate to report
+        seed = tmp_path / "seed.csv"
+        seed.write_text("Phone\n+33 1 42 68 53 00\n", encoding="utf-8")
+        run_import(ImportOptions(path=seed, db=db, data_dir=data_dir))
+        stats = run_import(ImportOptions(path=path, db=db, data_dir=data_dir, campaign="spring"))
+        assert stats.batch_id is not None
+        results.append(snapshot(db, data_dir, stats.batch_id))
+        staged = data_dir / ".staging"
+        assert not staged.exists() or list(staged.iterdir()) == []  # nothing left behind
+    assert results[1] == results[0]
+    assert results[0]["report"]["rows_total"] == 11
