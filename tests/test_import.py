@@ -236,3 +236,45 @@ def test_the_import_announces_its_stages_in_order(workspace, tmp_path):
     with listening(seen.append):
         workspace.run_import(write(tmp_path, CSV))
     assert seen == list(STAGES)
+
+
+def test_a_database_from_before_migration_6_keeps_its_contacts_and_ids(workspace, tmp_path):
+    """006 rebuilds `contacts` without its ART indexes: same rows, same ids, and the id
+    sequence and the importer's phone check carry on from there."""
+    import duckdb
+
+    from store.db import migrations
+
+    con = duckdb.connect(str(workspace.db))
+    con.execute(
+        "CREATE TABLE schema_migrations "
+        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ)"
+    )
+    for version, name, sql in (m for m in migrations() if m[0] < 6):
+        con.execute(sql)
+        con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+    for phone in ("+16502530000", "+14155550199"):
+        con.execute(
+            "INSERT INTO contacts (phone, first_name, attributes, time_zones, "
+            "created_batch_id, last_batch_id, created_at, updated_at) "
+            "VALUES (?, 'Old', MAP {'Notes': 'kept'}, ['America/Los_Angeles'], 'b0', 'b0', "
+            "now(), now())",
+            [phone],
+        )
+    con.close()
+
+    stats = workspace.run_import(write(tmp_path, CSV))  # opens the store: migrates to 006
+    assert (stats.imported, stats.duplicates_existing) == (2, 1)
+    rows = contacts(workspace.db)
+    assert [(r["id"], r["phone"]) for r in rows] == [
+        (1, "+16502530000"), (2, "+14155550199"), (3, "+12127365000"), (4, "+442079460000"),
+    ]  # fmt: skip
+    assert rows[0]["attributes"] == {"Notes": "kept"} and rows[0]["first_name"] == "Old"
+    assert rows[1]["time_zones"] == ["America/Los_Angeles"]
+    with Store.open(workspace.db, read_only=True) as store:
+        assert store.run("SELECT max(version) FROM schema_migrations") == [(6,)]
+        constraints = store.run(
+            "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'contacts' "
+            "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
+        )
+        assert constraints == [(0,)]
