@@ -22,7 +22,7 @@ from contacts.errors import BatchFailed, ContactsError, UsageError
 from contacts.outputs import WARNING_SAMPLE, write_outputs
 from contacts.progress import stage
 from contacts.readers import SourceTable, read_source
-from contacts.staging import Staged, StagingArea
+from contacts.staging import Staged, StagingArea, remove_stale
 from contacts.stats import BatchStats
 from store.db import Store, now
 from store.imports import (
@@ -155,6 +155,7 @@ def plan_import(
     """Prepare the file chunk by chunk and compare each chunk with the stored contacts
     and the DNC ledger; the results are staged (`contacts.staging`) for the commit."""
     batch_id = new_batch_id()
+    remove_stale(options.data_dir / STAGING_FOLDER)
     area = StagingArea(options.data_dir / STAGING_FOLDER)
     staged = _Staged(*(area.staged() for _ in range(5)))
     try:

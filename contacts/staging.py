@@ -12,7 +12,9 @@ from __future__ import annotations
 import errno
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
 import polars as pl
@@ -21,6 +23,21 @@ from contacts.errors import DiskFull, StoreError
 
 # Bytes of staged frames held in memory by one import before the rest goes to disk.
 MEMORY_BUDGET = 384 * 1024 * 1024
+
+
+# A staging folder this old is a leftover of a killed process (imports take minutes).
+STALE_SECONDS = 24 * 3600
+
+
+def remove_stale(parent: Path, older_than: float = STALE_SECONDS) -> None:
+    """Remove staging folders under `parent` left by processes that were killed."""
+    if not parent.is_dir():
+        return
+    cutoff = time.time() - older_than
+    for folder in parent.glob("import-*"):
+        with suppress(OSError):
+            if folder.is_dir() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 class StagingArea:

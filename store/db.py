@@ -109,6 +109,7 @@ class Store:
                 store.migrate()
                 if first_here:
                     store.fail_interrupted_batches()
+                    store.remove_stale_staged_files()
         except BaseException:
             with suppress(ContactsError):  # keep the error that stopped the open
                 store.close()
@@ -192,6 +193,20 @@ class Store:
                 [now()],
             )
 
+    def _staged_prefix(self) -> tuple[Path, str]:
+        if self.path == ":memory:":
+            return Path(tempfile.gettempdir()), ".memory.staged-"
+        path = Path(self.path)
+        return path.parent, f".{path.name}.staged-"
+
+    def remove_stale_staged_files(self) -> None:
+        """Parquet files of `staged` left by a process killed mid-write: this writer holds
+        the database's only lock, so no other process is using them."""
+        folder, prefix = self._staged_prefix()
+        for leftover in folder.glob(glob.escape(prefix) + "*.parquet"):
+            with suppress(OSError):
+                leftover.unlink()
+
     @contextmanager
     def transaction(self) -> Iterator[Store]:
         """All or nothing: commit on success, roll back on any exception."""
@@ -253,10 +268,10 @@ class Store:
         it reads from Parquet to the database file as it goes. The file sits next to
         the database (same disk, same permissions) and is removed after the block.
         """
-        folder = Path(self.path).parent if self.path != ":memory:" else None
+        folder, prefix = self._staged_prefix()
         name = None
         try:
-            handle, name = tempfile.mkstemp(prefix=".staged-", suffix=".parquet", dir=folder)
+            handle, name = tempfile.mkstemp(prefix=prefix, suffix=".parquet", dir=folder)
             os.close(handle)
             frame.write_parquet(name, compression="uncompressed", statistics=False)
         except Exception as err:  # polars reports a full disk as its own error type

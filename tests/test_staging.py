@@ -4,6 +4,7 @@ same database, stats and output files."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import polars as pl
@@ -126,3 +127,26 @@ def test_any_batch_size_and_memory_budget_give_the_same_import(
         assert not staged.exists() or list(staged.iterdir()) == []  # nothing left behind
     assert results[1] == results[0]
     assert results[0]["report"]["rows_total"] == 11
+
+
+def test_leftovers_of_killed_imports_are_removed(tmp_path):
+    old, fresh = tmp_path / "import-old", tmp_path / "import-fresh"
+    for folder in (old, fresh):
+        folder.mkdir()
+        (folder / "000001.arrow").write_bytes(b"x")
+    os.utime(old, (0, 0))
+    staging.remove_stale(tmp_path)
+    assert not old.exists() and fresh.exists()
+
+
+def test_parquet_files_left_by_a_killed_writer_are_removed_by_the_next(tmp_path):
+    db = tmp_path / "contacts.duckdb"
+    Store.open(db).close()
+    leftover = tmp_path / ".contacts.duckdb.staged-abc.parquet"
+    other_db = tmp_path / ".other.duckdb.staged-abc.parquet"
+    leftover.write_bytes(b"x")
+    other_db.write_bytes(b"x")
+    with Store.open(db, read_only=True):
+        assert leftover.exists()  # a reader does not hold the lock
+    Store.open(db).close()
+    assert not leftover.exists() and other_db.exists()
