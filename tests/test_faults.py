@@ -337,7 +337,12 @@ def one_error_line(result, pattern: str) -> None:
 
 
 @pytest.mark.usefixtures("prefect_server")
-def test_a_full_disk_is_a_one_line_error_and_changes_nothing(cli, generated, small_disk):
+@pytest.mark.parametrize("through_parquet", [False, True])
+def test_a_full_disk_is_a_one_line_error_and_changes_nothing(
+    cli, generated, small_disk, monkeypatch, through_parquet
+):
+    if through_parquet:  # large batches insert through Parquet files next to the database
+        monkeypatch.setattr("store.imports.IN_MEMORY_INSERT_ROWS", 0)
     db = small_disk / "contacts.duckdb"
     result = cli("--db", str(db), "import", str(generated[0]))
     one_error_line(

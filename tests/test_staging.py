@@ -13,6 +13,7 @@ import pytest
 from contacts import readers, staging
 from contacts.errors import StoreError
 from contacts.importer import ImportOptions, run_import
+from store import imports as store_imports
 from store.db import Store
 
 
@@ -105,16 +106,25 @@ def snapshot(db: Path, data_dir: Path, batch_id: str) -> dict[str, object]:
     }
 
 
-@pytest.mark.parametrize(("batch_rows", "budget"), [(1, 0), (2, 0), (3, 10**9), (5, 600)])
+@pytest.mark.parametrize(
+    ("batch_rows", "budget", "in_memory_rows"),
+    [(1, 0, 0), (2, 0, 3), (3, 10**9, 10**9), (5, 600, 2)],
+)
 def test_any_batch_size_and_memory_budget_give_the_same_import(
-    tmp_path, monkeypatch, batch_rows, budget
+    tmp_path, monkeypatch, batch_rows, budget, in_memory_rows
 ):
+    """Read batches, staging budget, and how many rows go to DuckDB as registered frames
+    before the rest goes through Parquet files: none of them changes an answer."""
     path = tmp_path / "contacts.csv"
     path.write_text(CSV, encoding="utf-8")
     results = []
-    for run, (rows, bytes_) in enumerate([(readers.READ_BATCH_ROWS, 10**9), (batch_rows, budget)]):
+    default = (readers.READ_BATCH_ROWS, 10**9, store_imports.IN_MEMORY_INSERT_ROWS)
+    for run, (rows, bytes_, in_memory) in enumerate(
+        [default, (batch_rows, budget, in_memory_rows)]
+    ):
         monkeypatch.setattr(readers, "READ_BATCH_ROWS", rows)
         monkeypatch.setattr(staging, "MEMORY_BUDGET", bytes_)
+        monkeypatch.setattr(store_imports, "IN_MEMORY_INSERT_ROWS", in_memory)
         db, data_dir = tmp_path / f"run{run}.duckdb", tmp_path / f"data{run}"
         # a stored contact first, so the batch has an existing duplicate to report
         seed = tmp_path / "seed.csv"
