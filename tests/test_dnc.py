@@ -239,3 +239,8 @@ def test_no_suppressed_number_is_ever_callable(tmp_path_factory, steps):
                 "FROM dnc_events GROUP BY phone, source))"
             )
         assert drift == [(0,)]  # the maintained state equals the ledger recomputed
+        with Store.open(db, read_only=True) as store:
+            keys = store.run(
+                "SELECT count(*), count(DISTINCT phone), count(DISTINCT id) FROM contacts"
+            )
+        assert keys[0][0] == keys[0][1] == keys[0][2]  # kept unique by the writers (006)
