@@ -33,6 +33,9 @@ HEAD_RECORDS = 1_100  # records read before the header is looked for: its sample
 HEAD_ROWS = 1_000  # data records kept in `SourceTable.head` (mapping samples)
 DELIMITERS = (",", ";", "\t", "|")
 SAMPLE_BYTES = 1 << 20
+# The csv module (delimiter sniffing, sample width) refuses fields over 128 KiB by
+# default; a sample's field is at most the sample, so raise the limit to that.
+csv.field_size_limit(max(csv.field_size_limit(), SAMPLE_BYTES + 1))
 # Two-byte UTF-8 letters (é is C3 A9): in a file that is not valid UTF-8 they mean
 # mixed encodings, which no single choice decodes right.
 UTF8_SEQUENCE = re.compile(rb"[\xc3\xc5][\x80-\xbf]")

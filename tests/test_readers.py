@@ -640,3 +640,40 @@ def test_mixed_encoding_is_refused_or_read_without_mojibake() -> None:
 def read_csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+@pytest.mark.parametrize("character", ["é", "€", "😀"])
+def test_a_character_cut_by_the_hash_block_boundary_is_still_utf8(tmp_path, character) -> None:
+    """UTF-8 is checked block by block while the file is hashed; a character whose bytes
+    straddle two blocks must not make the file look like another encoding."""
+    block = 1 << 22
+    text = "Name,Phone\n" + "Ann,(650) 253-0000\n" * (block // 19 - 1)
+    # a last row padded so that the next character starts at byte block - 1: its first
+    # byte ends the first block, the rest opens the second
+    pad = block - 1 - len(text) - len(",(212) 736-5000\n")
+    text += "B" * pad + ",(212) 736-5000\n"
+    path = tmp_path / "straddle.csv"
+    body = text.encode()
+    assert len(body) == block - 1
+    path.write_bytes(body + character.encode() + b"x,(415) 555-0100\n")
+    table = read_source(path)
+    assert table.encoding == "utf-8"
+    assert table.frame.get_column("Name").to_list()[-1] == character + "x"
+
+
+def test_a_truncated_character_at_the_end_of_the_file_is_not_utf8(tmp_path) -> None:
+    path = tmp_path / "cut.csv"
+    path.write_bytes(b"Name,Phone\nRen\xc3")
+    assert read_source(path).encoding == "cp1252"
+
+
+def test_a_huge_cell_in_the_first_megabyte_is_read_not_a_crash(tmp_path) -> None:
+    """Python's csv module refuses fields over 128 KiB; sniffing must not."""
+    path = tmp_path / "huge.csv"
+    path.write_text(
+        "Name,Phone,Notes\nAnn,(650) 253-0000," + "n" * 200_000 + "\nBo,(212) 736-5000,ok\n",
+        encoding="utf-8",
+    )
+    table = read_source(path)
+    assert table.delimiter == ","
+    assert table.frame.get_column("Name").to_list() == ["Ann", "Bo"]
