@@ -157,34 +157,30 @@ def plan_import(
     batch_id = new_batch_id()
     remove_stale(options.data_dir / STAGING_FOLDER)
     area = StagingArea(options.data_dir / STAGING_FOLDER)
-    staged = _Staged(*(area.staged() for _ in range(5)))
+    staged = _Staged(
+        new=area.staged(),
+        changed=area.staged(),
+        outcomes=area.staged(),
+        warnings=area.staged(),
+        campaign_phones=area.staged(),
+    )
     try:
         stage("reading and preparing rows (phones, duplicates, DNC)")
         seen = SeenPhones()
         for frame in source.batches():
             _plan_chunk(options, source, mapping, store, frame, seen, staged)
-        del seen
     except BaseException:
         area.close()
         raise
-    counts = staged.counts
+    counts = staged.counts  # a count per STAT_COLUMNS name, and blank_rows
     stats = BatchStats(
         batch_id=batch_id,
         source=str(options.path),
         sha256=source.sha256,
         status="running",
-        rows_total=counts["rows_total"],
-        imported=counts["imported"],
-        updated=counts["updated"],
-        duplicates_in_file=counts["duplicates_in_file"],
-        duplicates_existing=counts["duplicates_existing"],
-        invalid=counts["invalid"],
-        dnc=counts["dnc"],
-        campaign_excluded_dnc=counts["campaign_excluded_dnc"],
-        warnings=counts["warnings"],
+        **{name: counts[name] for name in (*STAT_COLUMNS, "blank_rows")},
         mapping=mapping.as_report(),
         started_at=(started_at or now()).isoformat(),
-        blank_rows=counts["blank_rows"],
         encoding=source.encoding,
         delimiter=source.delimiter,
         region=options.region,

@@ -58,19 +58,10 @@ def rejects_frame(source_columns: list[str], outcomes: pl.DataFrame) -> pl.DataF
     """
     keys = {c: normalize_header(c) for c in source_columns}
     is_rejects_file = set(keys.values()) >= REJECT_COLUMNS
-    positions = [
-        i
+    cells = [  # the struct has a field per source column, in order
+        pl.col("original").struct[i].alias(f"{c} (original)" if c in ADDED_COLUMNS else c)
         for i, c in enumerate(source_columns)
         if not (is_rejects_file and keys[c] in REJECT_COLUMNS)
-    ]
-    original = pl.col("original")
-    cells = [
-        original.struct[i].alias(
-            f"{source_columns[i]} (original)"
-            if source_columns[i] in ADDED_COLUMNS
-            else source_columns[i]
-        )
-        for i in positions
     ]
     return outcomes.select(*cells, pl.col(ROW).alias("row"), *ADDED_COLUMNS[1:])
 

@@ -141,17 +141,15 @@ def import_contacts(
         )  # fmt: skip
         source, mapping = read_source_task(options)
         logger.info("read the header: %d columns", len(source.columns))
-        with Store.open(options.db, wait_seconds=options.lock_wait) as store:
-            plan = plan_batch_task(options, source, mapping, store, started_at)
-            try:
-                stats = commit_batch_task(store, plan, options)
-            except BaseException:
-                plan.discard()
-                raise
+        plan: ImportPlan | None = None
         try:
+            with Store.open(options.db, wait_seconds=options.lock_wait) as store:
+                plan = plan_batch_task(options, source, mapping, store, started_at)
+                stats = commit_batch_task(store, plan, options)
             write_report_task(plan, stats, options.data_dir)
         finally:
-            plan.discard()
+            if plan is not None:
+                plan.discard()  # its staged files
     except StepFailed as failed:
         return failed_run(name, failed.error)
     except Exception as err:
