@@ -88,6 +88,9 @@ class StagingArea:
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
+            if self.parent is not None:
+                with suppress(OSError):  # kept while another import stages there
+                    self.parent.rmdir()
         self.held = 0
 
 

@@ -43,7 +43,7 @@ def test_frames_past_the_budget_go_to_files_and_come_back_in_order(tmp_path):
         assert pl.concat(list(staged)).get_column("n").to_list() == list(range(7))
     assert pl.concat(list(other)).get_column("n").to_list() == [100]
     area.close()
-    assert list((tmp_path / "staging").iterdir()) == []
+    assert not (tmp_path / "staging").exists()  # the emptied parent goes too
     area.close()  # twice is fine
 
 
@@ -133,8 +133,7 @@ def test_any_batch_size_and_memory_budget_give_the_same_import(
         stats = run_import(ImportOptions(path=path, db=db, data_dir=data_dir, campaign="spring"))
         assert stats.batch_id is not None
         results.append(snapshot(db, data_dir, stats.batch_id))
-        staged = data_dir / ".staging"
-        assert not staged.exists() or list(staged.iterdir()) == []  # nothing left behind
+        assert not (data_dir / ".staging").exists()  # nothing left behind
     assert results[1] == results[0]
     assert results[0]["report"]["rows_total"] == 11
 
