@@ -11,11 +11,15 @@ import codecs
 import csv
 import hashlib
 import io
+import os
 import re
+import tempfile
 from collections import Counter
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
 from pathlib import Path
 
 import polars as pl
@@ -183,7 +187,7 @@ def _detect_encoding(path: Path, head: bytes) -> str:
 def _not_utf8(path: Path) -> str:
     """The encoding of a file that is not UTF-8: cp1252 when it reads as Western
     European text; mixed encodings and anything else are refused."""
-    if UTF8_SEQUENCE.search(path.read_bytes()):
+    if any(UTF8_SEQUENCE.search(block) for block in _word_blocks(path)):
         raise SourceFileError(
             str(path),
             "mixes UTF-8 text with bytes of another encoding (pasted from two exports?)",
@@ -197,16 +201,20 @@ def _guess_single_byte(path: Path) -> str:
 
     Latin-1 and cp1252 agree on every letter; they differ only on 0x80-0x9F, which
     cp1252 makes punctuation and latin-1 control characters, so cp1252 is the answer
-    whenever it decodes plausibly.
+    whenever it decodes plausibly. The file is judged 4 MB at a time.
     """
-    data = path.read_bytes()
+    accented = foreign = 0
     try:
-        text = data.decode("cp1252")
+        for block in _word_blocks(path):
+            words, whole = _accented_words(block.decode("cp1252"))
+            accented, foreign = accented + words, foreign + whole
+        western = foreign <= accented // 10
     except UnicodeDecodeError:
-        text = None
-    if text is not None and _reads_as_western(text):
+        western = False
+    if western:
         return "cp1252"
-    best = from_bytes(data[:SAMPLE_BYTES]).best()
+    with path.open("rb") as handle:
+        best = from_bytes(handle.read(SAMPLE_BYTES)).best()
     hint = f" (it may be {best.encoding})" if best is not None else ""
     raise SourceFileError(
         str(path),
@@ -216,14 +224,31 @@ def _guess_single_byte(path: Path) -> str:
 
 
 WORD = re.compile(r"[^\W\d_]+")
+# Bytes no word and no two-byte UTF-8 letter contains: a block may end after one.
+WORD_BREAKS = (b"\n", b",", b";", b"\t", b" ")
 
 
-def _reads_as_western(text: str) -> bool:
-    """Accented letters sit inside mostly-ASCII words (Müller, Société); mojibake of
+def _word_blocks(path: Path) -> Iterator[bytes]:
+    """The file's bytes ~4 MB at a time, each block ending after a word break, so no
+    word (and no UTF-8 letter) is cut in two."""
+    tail = b""
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 22), b""):
+            data = tail + chunk
+            cut = max(data.rfind(mark) for mark in WORD_BREAKS) + 1 or len(data)
+            yield data[:cut]
+            tail = data[cut:]
+    if tail:
+        yield tail
+
+
+def _accented_words(text: str) -> tuple[int, int]:
+    """(words with a non-ASCII letter, those of 3+ letters with no ASCII letter at all).
+
+    Accented letters sit inside mostly-ASCII words (Müller, Société); mojibake of
     Cyrillic or Greek gives whole words of non-ASCII letters."""
     accented = [w for w in WORD.findall(text) if not w.isascii()]
-    foreign = [w for w in accented if len(w) >= 3 and sum(c.isascii() for c in w) == 0]
-    return len(foreign) <= len(accented) // 10
+    return len(accented), sum(len(w) >= 3 and not any(c.isascii() for c in w) for w in accented)
 
 
 def _read_delimited(path: Path, encoding: str, sha256: str) -> SourceTable:
@@ -231,20 +256,49 @@ def _read_delimited(path: Path, encoding: str, sha256: str) -> SourceTable:
         head = handle.read(SAMPLE_BYTES)
     cr_only = b"\r" in head and b"\n" not in head  # classic Mac "CSV (Macintosh)"
     if encoding in ("utf-8", "utf-8-sig") and not cr_only:
-        payload: Path | io.BytesIO = path
-        text_head = head.decode(encoding, errors="ignore")
-    else:
-        try:
-            text = path.read_bytes().decode(encoding)
-        except UnicodeDecodeError as err:
-            raise SourceFileError(
-                str(path), f"cannot be decoded as {encoding}", "check --encoding"
-            ) from err
-        text = text.removeprefix("\ufeff")
-        if cr_only:
-            text = text.replace("\r", "\n")
-        payload = io.BytesIO(text.encode("utf-8"))
-        text_head = text[:SAMPLE_BYTES]
+        return _scan_delimited(path, path, head.decode(encoding, errors="ignore"), encoding, sha256)
+    utf8 = _transcoded(path, encoding, cr_only)
+    try:
+        with utf8.open(encoding="utf-8", newline="") as text:
+            text_head = text.read(SAMPLE_BYTES)
+        return _scan_delimited(path, utf8, text_head, encoding, sha256)
+    finally:
+        # the scan has opened it by now (polars reads the head), so the name can go
+        with suppress(OSError):
+            utf8.unlink()
+
+
+def _transcoded(path: Path, encoding: str, cr_only: bool) -> Path:
+    """The file as UTF-8 (polars reads nothing else) in a temporary file, decoded 4 MB
+    at a time: no byte-order mark, and CR line ends as LF."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    handle, name = tempfile.mkstemp(prefix="contacts-read-", suffix=".csv")
+    started = False
+    try:
+        with os.fdopen(handle, "wb") as out, path.open("rb") as source:
+            for block in chain(iter(lambda: source.read(1 << 22), b""), [None]):
+                text = decoder.decode(block or b"", final=block is None)
+                if not started and text:
+                    text, started = text.removeprefix("\ufeff"), True
+                out.write((text.replace("\r", "\n") if cr_only else text).encode("utf-8"))
+    except UnicodeDecodeError as err:
+        os.remove(name)
+        raise SourceFileError(
+            str(path), f"cannot be decoded as {encoding}", "check --encoding"
+        ) from err
+    except OSError as err:
+        with suppress(OSError):
+            os.remove(name)
+        raise SourceFileError(
+            str(path), f"cannot be converted to UTF-8 in {tempfile.gettempdir()} ({err.strerror})"
+        ) from err
+    return Path(name)
+
+
+def _scan_delimited(
+    path: Path, payload: Path, text_head: str, encoding: str, sha256: str
+) -> SourceTable:
+    """Stream `payload` (UTF-8: the file itself or its transcoded copy) as `path`'s table."""
     delimiter = sniff_delimiter(text_head, path.suffix.lower())
     schema = {f"{EXTRA_PREFIX}{i}": pl.String for i in range(_sample_width(text_head, delimiter))}
     records = pl.scan_csv(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -677,3 +678,32 @@ def test_a_huge_cell_in_the_first_megabyte_is_read_not_a_crash(tmp_path) -> None
     table = read_source(path)
     assert table.delimiter == ","
     assert table.frame.get_column("Name").to_list() == ["Ann", "Bo"]
+
+
+def test_a_utf8_letter_across_the_4mb_block_boundary_still_means_mixed_encodings(
+    tmp_path,
+) -> None:
+    """The encoding checks read 4 MB at a time, cutting only between words."""
+    block = 1 << 22
+    row = "Ren\xe9e,(650) 253-0000\n".encode("cp1252")  # cp1252: é is one byte, E9
+    body = b"Name,Phone\n" + row * (block // len(row) + 1)
+    body = body[: block - 1 - len(b"Jos")] + b"Jos"  # the UTF-8 é's C3 is byte block - 1
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(body + "é".encode() + b",(212) 736-5000\n")
+    assert path.read_bytes()[block - 1 : block + 1] == "é".encode()
+    with pytest.raises(SourceFileError, match="mixes UTF-8 text"):
+        read_source(path)
+
+
+@pytest.mark.parametrize(
+    "file", ["cp1252_semicolon.csv", "utf16_le_bom.csv", "cr_line_endings.csv"]
+)
+def test_files_read_through_a_utf8_copy_leave_no_copy_behind(tmp_path, monkeypatch, file) -> None:
+    """Files that are not UTF-8 (or use CR line ends) are streamed from a transcoded
+    temporary copy, whose name is removed once the scan has opened it."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    whole = read_source(FIXTURES / file)
+    assert whole.frame.height > 0
+    assert list(scratch.iterdir()) == []
