@@ -707,3 +707,35 @@ def test_files_read_through_a_utf8_copy_leave_no_copy_behind(tmp_path, monkeypat
     whole = read_source(FIXTURES / file)
     assert whole.frame.height > 0
     assert list(scratch.iterdir()) == []
+
+
+def test_word_characters_match_pythons_on_every_cp1252_character() -> None:
+    """The cp1252 guess counts words with a polars (Rust) regex; on every character a
+    cp1252 decoding can give, its word class is Python's [^\\W\\d_]."""
+    import re
+
+    import polars as pl
+
+    undefined = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
+    chars = [bytes([b]).decode("cp1252") for b in range(256) if b not in undefined]
+    python = [bool(re.fullmatch(r"[^\W\d_]", c)) for c in chars]
+    rust = pl.Series(chars).str.contains(f"^{readers.WORD_CHAR}$").to_list()
+    assert rust == python
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Müller, Société; Ærø 3½x _é_ naïve—café\u2019s",
+        "Иван Петров, Москва".encode("cp1251").decode("cp1252"),
+        "Ελληνικά κείμενα".encode("cp1253").decode("cp1252", errors="replace"),
+        "plain ascii only",
+        "",
+    ],
+)
+def test_accented_words_are_counted_as_pythons_re_counts_them(text: str) -> None:
+    import re
+
+    accented = [w for w in re.findall(r"[^\W\d_]+", text) if not w.isascii()]
+    whole = sum(len(w) >= 3 and not any(c.isascii() for c in w) for w in accented)
+    assert readers._accented_words(text) == (len(accented), whole)
