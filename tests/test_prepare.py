@@ -252,3 +252,78 @@ def test_outlook_salutation_never_fills_an_empty_job_title():
     batch = prepare([{"Phone": "(650) 253-0000", "Title": "Dr.", "Job Title": None}])
     assert batch.contacts.select("title").item() is None
     assert batch.contacts["attributes"].to_list()[0]["Title"] == "Dr."
+
+
+# --- merge_known only merges rows that may change: same answers as merging them all ---
+
+KEYS = ["Notes", "notes", "Tier", "City"]
+VALUES = st.one_of(st.none(), st.sampled_from(["", "a", "b", "gold"]))
+matched_rows = st.lists(
+    st.fixed_dictionaries(
+        {
+            "first_name": VALUES,
+            "stored_first_name": VALUES,
+            "email": VALUES,
+            "stored_email": VALUES,
+            "incoming": st.fixed_dictionaries({key: VALUES for key in KEYS}),
+            "stored": st.one_of(
+                st.none(), st.dictionaries(st.sampled_from(KEYS), st.sampled_from(["a", "b", ""]))
+            ),
+        }
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+def _matched_frame(rows: list[dict]) -> pl.DataFrame:
+    from transforms.dedupe import MERGED_FIELDS
+
+    entry = pl.Struct({"key": pl.String, "value": pl.String})
+    data: dict[str, list] = {ROW: list(range(1, len(rows) + 1))}
+    data["contact_id"] = [100 + i for i in range(len(rows))]
+    data["phone"] = [f"+1650253{i:04d}" for i in range(len(rows))]
+    for name in MERGED_FIELDS:
+        data[name] = [row.get(name) for row in rows]
+        data[f"stored_{name}"] = [row.get(f"stored_{name}") for row in rows]
+    frame = pl.DataFrame(data, schema_overrides={n: pl.String for n in data if n != ROW
+                                                 and n != "contact_id"})  # fmt: skip
+    incoming = pl.DataFrame(
+        [row["incoming"] for row in rows], schema=dict.fromkeys(KEYS, pl.String)
+    )
+    stored = pl.Series(
+        "stored_attributes",
+        [None if row["stored"] is None else
+         [{"key": k, "value": v} for k, v in sorted(row["stored"].items())] for row in rows],
+        pl.List(entry),
+    )  # fmt: skip
+    return frame.with_columns(pl.Series(ROW, data[ROW]).cast(pl.Int64), incoming.to_struct(
+        "attributes"), stored)  # fmt: skip
+
+
+def _merge_all(matched: pl.DataFrame, policy: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The merge without the candidate filter: every matched row goes through it."""
+    from transforms import dedupe
+
+    listed = matched.with_columns(struct_entries("attributes"))
+    merged = listed.with_columns(
+        *(dedupe._merge_field(name, policy) for name in dedupe.MERGED_FIELDS),
+        dedupe._merge_attributes(policy),
+    )
+    differs = pl.any_horizontal(
+        pl.col(name).ne_missing(pl.col(f"stored_{name}")) for name in dedupe.MERGED_FIELDS
+    ) | dedupe._attribute_key("attributes").ne_missing(dedupe._attribute_key("stored_attributes"))
+    changed = merged.filter(differs).select(
+        ROW, "contact_id", "phone", *dedupe.MERGED_FIELDS, "attributes"
+    )
+    return changed, matched.filter(~pl.col(ROW).is_in(changed.get_column(ROW).implode()))
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=matched_rows, policy=st.sampled_from(["update", "fill"]))
+def test_merging_only_candidate_rows_gives_the_same_answers(rows: list[dict], policy: str):
+    matched = _matched_frame(rows)
+    changed, unchanged = merge_known(matched, policy)
+    expected_changed, expected_unchanged = _merge_all(matched, policy)
+    assert changed.equals(expected_changed)
+    assert unchanged.equals(expected_unchanged)

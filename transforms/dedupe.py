@@ -45,9 +45,21 @@ def merge_known(matched: pl.DataFrame, policy: str) -> tuple[pl.DataFrame, pl.Da
         raise ValueError(f"unknown duplicate policy {policy!r}")
     if policy == "skip" or matched.height == 0:
         return _empty_changes(), matched
-    if isinstance(matched.schema[ATTRIBUTES], pl.Struct):
-        matched = matched.with_columns(struct_entries(ATTRIBUTES))
-    merged = matched.with_columns(
+    # The list merge below costs seconds per million rows: run it only on rows whose
+    # fields change, or with an incoming attribute the stored map may not already hold.
+    fields_change = pl.any_horizontal(
+        _merge_field(name, policy).ne_missing(pl.col(f"stored_{name}")) for name in MERGED_FIELDS
+    )
+    maybe = (
+        fields_change
+        | pl.col(ATTRIBUTES).is_null()
+        | pl.col(f"stored_{ATTRIBUTES}").is_null()
+        | pl.col(ROW).is_in(_attribute_candidates(matched, policy).implode())
+    )
+    candidates = matched.filter(maybe)
+    if isinstance(candidates.schema[ATTRIBUTES], pl.Struct):
+        candidates = candidates.with_columns(struct_entries(ATTRIBUTES))
+    merged = candidates.with_columns(
         *(_merge_field(name, policy) for name in MERGED_FIELDS),
         _merge_attributes(policy),
     )
@@ -56,6 +68,35 @@ def merge_known(matched: pl.DataFrame, policy: str) -> tuple[pl.DataFrame, pl.Da
     ) | _attribute_key(ATTRIBUTES).ne_missing(_attribute_key(f"stored_{ATTRIBUTES}"))
     changed = merged.filter(differs).select(ROW, "contact_id", "phone", *MERGED_FIELDS, ATTRIBUTES)
     return changed, matched.filter(~pl.col(ROW).is_in(changed.get_column(ROW).implode()))
+
+
+def _attribute_candidates(matched: pl.DataFrame, policy: str) -> pl.Series:
+    """ROWs with an incoming attribute that could change the stored map: under `update`
+    one whose stored value differs or is missing, under `fill` one missing from it.
+    Every row the merge would change is among them (more are harmless)."""
+    incoming = _entries_long(matched, ATTRIBUTES)
+    stored = _entries_long(matched, f"stored_{ATTRIBUTES}").rename({"value": "stored"})
+    paired = incoming.join(stored, on=[ROW, "key"], how="left")
+    if policy == "update":
+        hit = pl.col("value").ne_missing(pl.col("stored"))
+    else:
+        hit = pl.col("stored").is_null()
+    return paired.filter(hit).get_column(ROW).unique()
+
+
+def _entries_long(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """(ROW, key, value) for each non-empty entry of a cells struct or {key, value} list."""
+    if isinstance(frame.schema[column], pl.Struct):
+        fields = frame.schema[column].fields  # type: ignore[union-attr]
+        if not fields:
+            return pl.DataFrame(schema={ROW: pl.Int64, "key": pl.String, "value": pl.String})
+        cells = frame.select(ROW, pl.col(column).struct.unnest())
+        long = cells.unpivot(index=ROW, variable_name="key", value_name="value")
+    else:
+        long = frame.select(ROW, pl.col(column)).explode(column).unnest(column)
+    return long.filter(pl.col("value").is_not_null()).select(
+        pl.col(ROW).cast(pl.Int64), pl.col("key").cast(pl.String), pl.col("value").cast(pl.String)
+    )
 
 
 def _merge_field(name: str, policy: str) -> pl.Expr:
