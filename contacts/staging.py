@@ -9,7 +9,6 @@ small file never touches the disk.
 
 from __future__ import annotations
 
-import errno
 import shutil
 import tempfile
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import polars as pl
 
 from contacts.errors import DiskFull, StoreError
+from store.db import is_disk_full
 
 # Bytes of staged frames held in memory by one import before the rest goes to disk: a
 # 1M-row import stages ~180 MB, mostly new contacts; at 10M rows, 128 MB rather than
@@ -71,7 +71,7 @@ class StagingArea:
             frame.write_ipc(path, compression="lz4")
         except Exception as err:  # OSError, or polars' own error for a full disk
             where = self._folder or self.parent or Path(tempfile.gettempdir())
-            full = getattr(err, "errno", None) == errno.ENOSPC or "No space left" in str(err)
+            full = is_disk_full(err)
             reason = "the disk is full" if full else str(err).splitlines()[0]
             raise (DiskFull if full else StoreError)(
                 f"cannot stage the import's rows in {where}: {reason}; free some space or "

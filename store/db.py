@@ -287,8 +287,9 @@ class Store:
             os.close(handle)
             frame.write_parquet(name, compression="uncompressed", statistics=False)
         except Exception as err:  # polars reports a full disk as its own error type
-            with suppress(OSError, TypeError):
-                os.remove(name)  # type: ignore[arg-type]
+            if name is not None:
+                with suppress(OSError):
+                    os.remove(name)
             ours = environment_error(err, self.path)
             if ours is None:
                 raise
@@ -358,6 +359,12 @@ def translate(err: BaseException, path: str) -> ContactsError:
     return environment_error(err, path) or StoreError(f"database {path}: {_first_line(err)}")
 
 
+def is_disk_full(err: BaseException) -> bool:
+    """A full disk or quota, as an OSError or in the text of DuckDB's or polars' errors."""
+    code = getattr(err, "errno", None)
+    return code in (errno.ENOSPC, errno.EDQUOT) or any(s in str(err) for s in DISK_FULL)
+
+
 def environment_error(err: BaseException, path: str) -> ContactsError | None:
     """Ours for a lock, disk, permission or file problem; None for anything else (a bug,
     or bad data), which the caller re-raises unchanged."""
@@ -370,7 +377,7 @@ def environment_error(err: BaseException, path: str) -> ContactsError | None:
         return DatabaseBusy(path)
     if "different configuration than existing connections" in text:
         return DatabaseBusy(path, "another connection in this process")
-    if code in (errno.ENOSPC, errno.EDQUOT) or any(s in text for s in DISK_FULL):
+    if is_disk_full(err):
         return DiskFull(
             f"cannot write database {path}: the disk is full; free some space and retry"
         )
