@@ -26,11 +26,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-# (stage, module, function): each wrapped where its callers look it up
+# (stage, module, function or Class.method): each wrapped where its callers look it up
 STAGES = (
     ("read", "contacts.importer", "read_source"),
     ("map", "contacts.importer", "map_columns"),
-    ("plan (read rows, prepare, compare)", "contacts.importer", "plan_import"),
+    ("import batch (read rows, prepare, compare, write)", "contacts.importer", "import_batch"),
     ("prepare", "contacts.importer", "prepare_chunk"),
     ("prepare.apply_mapping", "transforms.prepare", "apply_mapping"),
     ("prepare.validate_raw", "transforms.prepare", "_split_malformed"),
@@ -41,7 +41,9 @@ STAGES = (
     ("dedupe.dnc", "contacts.importer", "suppressed_phones"),
     ("dedupe.merge", "contacts.importer", "merge_known"),
     ("rejects.original_cells", "contacts.importer", "_original_cells"),
-    ("write", "contacts.importer", "write_batch"),
+    ("write.queue_wait (plan waits for the writer)", "store.imports", "BatchWriter.write"),
+    ("write.chunks (writer thread, overlapping)", "store.imports", "BatchWriter._write_chunk"),
+    ("write.commit_wait (after the plan)", "store.imports", "BatchWriter.finish"),
     ("outputs", "contacts.importer", "write_outputs"),
 )
 
@@ -74,8 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     seconds: dict[str, float] = defaultdict(float)
     peaks: dict[str, int] = {}
     for name, module_name, attribute in STAGES:
-        module = importlib.import_module(module_name)
-        setattr(module, attribute, timed(name, getattr(module, attribute), seconds, peaks))
+        owner: Any = importlib.import_module(module_name)
+        *classes, function = attribute.split(".")
+        for class_name in classes:
+            owner = getattr(owner, class_name)
+        setattr(owner, function, timed(name, getattr(owner, function), seconds, peaks))
 
     from contacts.importer import ImportOptions, run_import
 

@@ -1,4 +1,4 @@
-"""The import use case as plain functions: read -> plan -> commit -> write outputs.
+"""The import use case as plain functions: read -> import the batch -> write outputs.
 
 The Prefect flow (`flows.import_contacts`) runs these same steps as tasks; `run_import`
 runs them directly (dry runs, the library API, tests).
@@ -27,12 +27,13 @@ from contacts.stats import BatchStats
 from store.db import Store, now
 from store.imports import (
     STAT_COLUMNS,
-    BatchWrite,
+    BatchChunk,
+    BatchWriter,
+    WriteFailed,
     begin_batch,
     fail_batch,
     known_contacts,
     suppressed_phones,
-    write_batch,
 )
 from transforms.dedupe import POLICIES, merge_known, split_known
 from transforms.mapping import ROW, ColumnMapping, cell_struct, map_columns
@@ -64,14 +65,14 @@ class ImportOptions:
 
 @dataclass(frozen=True)
 class ImportPlan:
-    """Everything decided before the database is written; `discard()` when done."""
+    """A batch judged (and, unless a dry run, written); `discard()` when done."""
 
     batch_id: str
     source: SourceTable
     mapping: ColumnMapping
-    write: BatchWrite
     stats: BatchStats
     warning_samples: list[dict[str, object]]
+    rejects: Staged  # the outcome rows that did not import, with their cells: rejects.csv
     staging: StagingArea
 
     def discard(self) -> None:
@@ -133,16 +134,72 @@ def read_and_map(options: ImportOptions) -> tuple[SourceTable, ColumnMapping]:
 
 
 @dataclass
-class _Staged:
-    """What the chunks of a file produce, staged, and their counts."""
+class _Chunks:
+    """Where the chunks of a file go as they are judged, and their counts."""
 
-    new: Staged
-    changed: Staged
-    outcomes: Staged
-    warnings: Staged
-    campaign_phones: Staged
+    rejects: Staged
+    writer: BatchWriter | None  # None on a dry run
     counts: Counter[str] = field(default_factory=Counter)
     warning_samples: list[dict[str, object]] = field(default_factory=list)
+
+
+def import_batch(
+    options: ImportOptions,
+    source: SourceTable,
+    mapping: ColumnMapping,
+    store: Store,
+    started_at: datetime | None = None,
+) -> ImportPlan:
+    """Record the batch as running, then judge the file chunk by chunk while a writer
+    thread (`store.imports.BatchWriter`) writes each judged chunk, all in one
+    transaction, committed once every row is accounted for. A failure rolls the batch
+    back and records it as failed."""
+    batch_id = new_batch_id()
+    started_at = started_at or now()
+    begin_batch(
+        store,
+        {
+            "batch_id": batch_id,
+            "source": str(options.path),
+            "sha256": source.sha256,
+            "started_at": started_at.isoformat(),
+            "mapping": mapping.as_report(),
+            "region": options.region,
+            "on_duplicate": options.on_duplicate,
+            "campaign": options.campaign,
+            "encoding": source.encoding,
+        },
+    )
+    try:
+        writer = BatchWriter(store, batch_id, options.campaign)
+    except Exception as err:
+        _record_failure(store, batch_id, err)
+        raise BatchFailed(batch_id, err) from err
+    try:
+        plan = _plan(options, source, mapping, store, batch_id, started_at, writer)
+    except BaseException as err:
+        writer.abort()
+        _record_failure(store, batch_id, err.error if isinstance(err, WriteFailed) else err)
+        if isinstance(err, WriteFailed):
+            raise BatchFailed(batch_id, err.error) from err.error
+        raise
+    stage("committing the batch")
+    try:
+        finished = writer.finish({name: getattr(plan.stats, name) for name in STAT_COLUMNS})
+    except WriteFailed as err:
+        plan.discard()
+        _record_failure(store, batch_id, err.error)
+        raise BatchFailed(batch_id, err.error) from err.error
+    plan.stats.status = "completed"
+    plan.stats.finished_at = finished.isoformat()
+    return plan
+
+
+def _record_failure(store: Store, batch_id: str, err: BaseException) -> None:
+    """Mark the batch failed. This can fail for the same reason (a full disk); the batch
+    then stays 'running' until the next writer's Store.open marks it failed."""
+    with suppress(Exception):
+        fail_batch(store, batch_id, f"{type(err).__name__}: {err}")
 
 
 def plan_import(
@@ -152,58 +209,55 @@ def plan_import(
     store: Store,
     started_at: datetime | None = None,
 ) -> ImportPlan:
-    """Prepare the file chunk by chunk and compare each chunk with the stored contacts
-    and the DNC ledger; the results are staged (`contacts.staging`) for the commit."""
-    batch_id = new_batch_id()
+    """Judge the whole file and write nothing: a dry run's counts and warnings."""
+    return _plan(options, source, mapping, store, new_batch_id(), started_at or now(), None)
+
+
+def _plan(
+    options: ImportOptions,
+    source: SourceTable,
+    mapping: ColumnMapping,
+    store: Store,
+    batch_id: str,
+    started_at: datetime,
+    writer: BatchWriter | None,
+) -> ImportPlan:
+    """Prepare the file chunk by chunk, compare each chunk with the stored contacts and
+    the DNC ledger, and hand it to `writer`; rejects are also staged for rejects.csv."""
     remove_stale(options.data_dir / STAGING_FOLDER)
     area = StagingArea(options.data_dir / STAGING_FOLDER)
-    staged = _Staged(
-        new=area.staged(),
-        changed=area.staged(),
-        outcomes=area.staged(),
-        warnings=area.staged(),
-        campaign_phones=area.staged(),
-    )
+    chunks = _Chunks(rejects=area.staged(), writer=writer)
     try:
-        stage("reading and preparing rows (phones, duplicates, DNC)")
+        stage("reading, preparing and writing rows (phones, duplicates, DNC)")
         seen = SeenPhones()
         for frame in source.batches():
-            _plan_chunk(options, source, mapping, store, frame, seen, staged)
+            _plan_chunk(options, source, mapping, store, frame, seen, chunks)
+        counts = chunks.counts  # a count per STAT_COLUMNS name, and blank_rows
+        stats = BatchStats(
+            batch_id=batch_id,
+            source=str(options.path),
+            sha256=source.sha256,
+            status="running",
+            **{name: counts[name] for name in (*STAT_COLUMNS, "blank_rows")},
+            mapping=mapping.as_report(),
+            started_at=started_at.isoformat(),
+            encoding=source.encoding,
+            delimiter=source.delimiter,
+            region=options.region,
+            on_duplicate=options.on_duplicate,
+            campaign=options.campaign,
+            notes=[*source.notes, *mapping.notes],
+        )
+        if stats.accounted() != stats.rows_total:  # a bug, never bad input: refuse to write
+            raise ContactsError(
+                f"internal error: {stats.accounted()} row outcomes for {stats.rows_total} rows"
+            )
     except BaseException:
         area.close()
         raise
-    counts = staged.counts  # a count per STAT_COLUMNS name, and blank_rows
-    stats = BatchStats(
-        batch_id=batch_id,
-        source=str(options.path),
-        sha256=source.sha256,
-        status="running",
-        **{name: counts[name] for name in (*STAT_COLUMNS, "blank_rows")},
-        mapping=mapping.as_report(),
-        started_at=(started_at or now()).isoformat(),
-        encoding=source.encoding,
-        delimiter=source.delimiter,
-        region=options.region,
-        on_duplicate=options.on_duplicate,
-        campaign=options.campaign,
-        notes=[*source.notes, *mapping.notes],
+    return ImportPlan(
+        batch_id, source, mapping, stats, chunks.warning_samples, chunks.rejects, area
     )
-    if stats.accounted() != stats.rows_total:  # a bug, never bad input: refuse to write
-        area.close()
-        raise ContactsError(
-            f"internal error: {stats.accounted()} row outcomes for {stats.rows_total} rows"
-        )
-    write = BatchWrite(
-        batch_id=batch_id,
-        new=staged.new,
-        changed=staged.changed,
-        rejects=staged.outcomes,
-        warnings=staged.warnings,
-        campaign=options.campaign,
-        campaign_phones=staged.campaign_phones,
-        stats={name: getattr(stats, name) for name in STAT_COLUMNS},
-    )
-    return ImportPlan(batch_id, source, mapping, write, stats, staged.warning_samples, area)
 
 
 def _plan_chunk(
@@ -213,9 +267,9 @@ def _plan_chunk(
     store: Store,
     frame: pl.DataFrame,
     seen: SeenPhones,
-    staged: _Staged,
+    chunks: _Chunks,
 ) -> None:
-    """Judge the next rows of the file and stage what the commit will write."""
+    """Judge the next rows of the file and hand what they write to the writer."""
     prepared = prepare_chunk(frame, source.columns, mapping, options.region, seen)
     phones = prepared.contacts.get_column("phone")
     merging = options.on_duplicate != "skip"
@@ -224,11 +278,11 @@ def _plan_chunk(
     changed, unchanged = merge_known(matched, options.on_duplicate)
     suppressed = suppressed_phones(store, phones).implode()
 
-    counts = staged.counts
+    counts = chunks.counts
+    members = None
     if options.campaign:
         members = phones.filter(~phones.is_in(suppressed))
         counts["campaign_excluded_dnc"] += phones.len() - members.len()
-        staged.campaign_phones.add(members.to_frame())
     existing = unchanged.select(
         ROW,
         pl.lit("duplicate_existing").alias("reason"),
@@ -249,44 +303,21 @@ def _plan_chunk(
         dnc=int(new.get_column("phone").is_in(suppressed).sum()),
         warnings=prepared.warnings.height,
     )
-    wanted = WARNING_SAMPLE - len(staged.warning_samples)
+    wanted = WARNING_SAMPLE - len(chunks.warning_samples)
     if wanted > 0:
-        staged.warning_samples.extend(prepared.warnings.head(wanted).to_dicts())
-    staged.new.add(new)
-    staged.changed.add(changed)
-    staged.outcomes.add(outcomes)
-    staged.warnings.add(prepared.warnings)
-
-
-def commit_import(store: Store, plan: ImportPlan, options: ImportOptions) -> BatchStats:
-    """Record the batch, then apply it in one transaction; a failure is recorded as such."""
-    stats = plan.stats
-    begin_batch(
-        store,
-        {
-            "batch_id": plan.batch_id,
-            "source": str(options.path),
-            "sha256": stats.sha256,
-            "started_at": stats.started_at,
-            "mapping": stats.mapping,
-            "region": options.region,
-            "on_duplicate": options.on_duplicate,
-            "campaign": options.campaign,
-            "encoding": stats.encoding,
-        },
+        chunks.warning_samples.extend(prepared.warnings.head(wanted).to_dicts())
+    if chunks.writer is None:  # a dry run: the counts are all it needs
+        return
+    chunks.rejects.add(outcomes)
+    chunks.writer.write(
+        BatchChunk(
+            new=new,
+            changed=changed,
+            rejects=outcomes,
+            warnings=prepared.warnings,
+            campaign_phones=None if members is None else members.to_frame(),
+        )
     )
-    try:
-        stage("writing the batch")
-        finished = write_batch(store, plan.write)
-    except Exception as err:
-        # Recording the failure can fail for the same reason (a full disk); the batch
-        # then stays 'running' until the next writer's Store.open marks it failed.
-        with suppress(Exception):
-            fail_batch(store, plan.batch_id, f"{type(err).__name__}: {err}")
-        raise BatchFailed(plan.batch_id, err) from err
-    stats.status = "completed"
-    stats.finished_at = finished.isoformat()
-    return stats
 
 
 def run_import(options: ImportOptions, *, dry_run: bool = False) -> BatchStats:
@@ -294,19 +325,23 @@ def run_import(options: ImportOptions, *, dry_run: bool = False) -> BatchStats:
     options = check_options(options)
     started = now()
     source, mapping = read_and_map(options)
-    with Store.open(options.db, read_only=dry_run, wait_seconds=options.lock_wait) as store:
-        plan = plan_import(options, source, mapping, store, started)
-        try:
-            if dry_run:
-                plan.stats.status = "dry_run"
-                plan.stats.batch_id = None
-                return plan.stats
-            stats = commit_import(store, plan, options)
-            stage("writing the report")
-            write_outputs(plan, stats, options.data_dir)
-        finally:
-            plan.discard()
-    return stats
+    if dry_run:
+        with Store.open(options.db, read_only=True, wait_seconds=options.lock_wait) as store:
+            plan = plan_import(options, source, mapping, store, started)
+        plan.discard()
+        plan.stats.status = "dry_run"
+        plan.stats.batch_id = None
+        return plan.stats
+    plan: ImportPlan | None = None
+    try:
+        with Store.open(options.db, wait_seconds=options.lock_wait) as store:
+            plan = import_batch(options, source, mapping, store, started)
+        stage("writing the report")
+        write_outputs(plan, plan.stats, options.data_dir)
+    finally:
+        if plan is not None:
+            plan.discard()  # its staged files
+    return plan.stats
 
 
 def new_batch_id() -> str:

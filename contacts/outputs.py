@@ -31,7 +31,7 @@ def write_outputs(plan: ImportPlan, stats: BatchStats, data_dir: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         rejects_path = folder / "rejects.csv"
-        _atomic_csv((rejects_frame(plan.source.columns, part) for part in plan.write.rejects),
+        _atomic_csv((rejects_frame(plan.source.columns, part) for part in plan.rejects),
                     rejects_path)  # fmt: skip
         stats.rejects_file = str(rejects_path)
         report = stats.as_report()

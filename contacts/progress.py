@@ -13,8 +13,8 @@ from contextlib import contextmanager
 
 STAGES = (
     "reading the header",
-    "reading and preparing rows (phones, duplicates, DNC)",
-    "writing the batch",
+    "reading, preparing and writing rows (phones, duplicates, DNC)",
+    "committing the batch",
     "writing the report",
 )
 _listener: Callable[[str], None] | None = None

@@ -1,10 +1,10 @@
-"""Frames an import produces before it writes them: in memory, then on disk.
+"""Frames an import keeps until it ends: in memory, then on disk.
 
-An import prepares a file chunk by chunk and writes nothing until every chunk is
-judged (stats first, then one transaction). What the chunks produce is staged here:
+An import writes each chunk of a file as soon as it is judged, but its `rejects.csv`
+is written after the commit, from the rejects of every chunk. Those are staged here:
 kept in memory while the area's total stays under its budget, written to Arrow IPC
-files after that. So a 10M-row file costs disk space, not gigabytes of memory, and a
-small file never touches the disk.
+files after that. So a file with millions of rejects costs disk space, not gigabytes
+of memory, and a small file never touches the disk.
 """
 
 from __future__ import annotations
@@ -22,8 +22,7 @@ from contacts.errors import DiskFull, StoreError
 from store.db import is_disk_full
 
 # Bytes of staged frames held in memory by one import before the rest goes to disk: a
-# 1M-row import stages ~180 MB, mostly new contacts; at 10M rows, 128 MB rather than
-# 384 MB lowered the peak by ~400 MB, and the 1M-row time did not change.
+# 1M-row bench file has ~107k rejects (rows not imported), stored with their cells.
 MEMORY_BUDGET = 128 * 1024 * 1024
 
 

@@ -1,4 +1,4 @@
-"""The `import_contacts` flow: read -> plan -> commit -> report, each a task.
+"""The `import_contacts` flow: read the header -> import the batch -> report, each a task.
 
 Failures end the run in a Failed state carrying the error; the CLI turns that state
 back into the error. Logs and state messages carry counts, batch ids, the file name and
@@ -26,9 +26,8 @@ from contacts.importer import (
     ImportOptions,
     ImportPlan,
     check_options,
-    commit_import,
+    import_batch,
     lock_wait_setting,
-    plan_import,
     read_and_map,
 )
 from contacts.outputs import write_outputs
@@ -79,22 +78,16 @@ def read_source_task(options: ImportOptions) -> tuple[SourceTable, ColumnMapping
     return read_and_map(options)
 
 
-@task(name="plan-batch", **TASK_OPTIONS)
+@task(name="import-batch", **TASK_OPTIONS)
 @redact_failures
-def plan_batch_task(
+def import_batch_task(
     options: ImportOptions,
     source: SourceTable,
     mapping: ColumnMapping,
     store: Store,
     started_at: datetime,
 ) -> ImportPlan:
-    return plan_import(options, source, mapping, store, started_at)
-
-
-@task(name="commit-batch", **TASK_OPTIONS)
-@redact_failures
-def commit_batch_task(store: Store, plan: ImportPlan, options: ImportOptions) -> BatchStats:
-    return commit_import(store, plan, options)
+    return import_batch(options, source, mapping, store, started_at)
 
 
 @task(name="write-report", **TASK_OPTIONS)
@@ -144,8 +137,8 @@ def import_contacts(
         plan: ImportPlan | None = None
         try:
             with Store.open(options.db, wait_seconds=options.lock_wait) as store:
-                plan = plan_batch_task(options, source, mapping, store, started_at)
-                stats = commit_batch_task(store, plan, options)
+                plan = import_batch_task(options, source, mapping, store, started_at)
+            stats = plan.stats
             write_report_task(plan, stats, options.data_dir)
         finally:
             if plan is not None:

@@ -127,6 +127,14 @@ class Store:
             _OPEN_HERE[self._key] += 1
             return _OPEN_HERE[self._key] == 1
 
+    def cursor(self) -> Store:
+        """Another connection to this open database, for use from one other thread: its
+        own transactions, the same process lock. Close it before this Store."""
+        try:
+            return Store(self.con.cursor(), self.path)
+        except duckdb.Error as err:
+            raise translate(err, self.path) from err
+
     def __enter__(self) -> Store:
         return self
 

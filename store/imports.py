@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+import queue
+import threading
+from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,9 +17,11 @@ from store.db import Store, now
 from transforms.dedupe import MERGED_FIELDS
 from transforms.mapping import ROW
 
-# Contacts (and rejects) inserted per statement: a statement holds its rows, sorted,
-# with their maps, until it ends.
+# Contacts (and rejects) inserted per statement at most: a statement holds its rows,
+# sorted, with their maps, until it ends. A read batch (250k records) is one statement.
 INSERT_SLICE_ROWS = 500_000
+# Chunks the plan may queue ahead of the batch's writer (each one a read batch's rows).
+QUEUED_CHUNKS = 2
 # Rows a batch inserts from registered frames before the rest goes through Parquet files
 # (`Store.staged`): DuckDB keeps the former in memory until the commit (~450 bytes per
 # contact), the latter cost ~0.2 s per 500k to write.
@@ -28,21 +33,150 @@ STAT_COLUMNS = (
 
 
 @dataclass(frozen=True)
-class BatchWrite:
-    """Everything one import writes, applied in a single transaction.
+class BatchChunk:
+    """What one chunk of a file writes (`BatchWriter.write`)."""
 
-    Each part is a sequence of frames (a file's chunks, in file order), iterable more
-    than once: `contacts.staging.Staged`, or a list.
+    new: pl.DataFrame  # contacts to insert (prepare.CONTACT_COLUMNS)
+    changed: pl.DataFrame  # contacts to update: contact_id + merged fields
+    rejects: pl.DataFrame  # _row, reason, message, suggested_phone, phone, original
+    warnings: pl.DataFrame  # _row, column, value, reason
+    campaign_phones: pl.DataFrame | None  # `phone`: the chunk's phones to add to the campaign
+
+
+class WriteFailed(Exception):
+    """The batch's writer stopped on `error`; its transaction was rolled back."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.error = error
+
+
+@dataclass(frozen=True)
+class _Finish:
+    stats: dict[str, int]
+
+
+_ABORT = object()
+
+
+class BatchWriter:
+    """Writes one batch while it is planned: a thread of its own, one transaction on its
+    own cursor, fed chunk by chunk.
+
+    DuckDB works with the GIL released, so the inserts of one chunk overlap the
+    preparation of the next. The plan's lookups run on the store's own connection,
+    outside this transaction: they see the database as it was before the batch.
+    `finish(stats)` completes the batch and commits; `abort()` rolls it back. Nothing
+    is visible to other connections before the commit.
     """
 
-    batch_id: str
-    new: Iterable[pl.DataFrame]  # contacts to insert (prepare.CONTACT_COLUMNS)
-    changed: Iterable[pl.DataFrame]  # contacts to update: contact_id + merged fields
-    rejects: Iterable[pl.DataFrame]  # _row, reason, message, suggested_phone, phone, original
-    warnings: Iterable[pl.DataFrame]  # _row, column, value, reason
-    campaign: str | None
-    campaign_phones: Iterable[pl.DataFrame]  # `phone`: the batch's phones to add to it
-    stats: dict[str, int]
+    def __init__(self, store: Store, batch_id: str, campaign: str | None) -> None:
+        self.batch_id = batch_id
+        self.campaign = campaign
+        self.at = now()  # the rows' created_at / updated_at / added_at
+        self._cursor = store.cursor()
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUED_CHUNKS)
+        self._error: BaseException | None = None
+        self._ended = False  # a finish or abort was taken from the queue
+        self._finished: datetime | None = None
+        self._inserted = 0  # rows inserted so far (contacts and rejects)
+        self._thread = threading.Thread(target=self._run, name="batch-writer", daemon=True)
+        self._thread.start()
+
+    def write(self, chunk: BatchChunk) -> None:
+        """Queue a chunk (waits while QUEUED_CHUNKS are pending); raises `WriteFailed`
+        as soon as an earlier chunk failed."""
+        self._check()
+        self._queue.put(chunk)
+
+    def finish(self, stats: dict[str, int]) -> datetime:
+        """Write what is queued, mark the batch completed with `stats`, commit; return
+        the commit time. Raises `WriteFailed` (nothing committed) on any failure."""
+        self._queue.put(_Finish(stats))
+        self._thread.join()
+        self._check()
+        assert self._finished is not None
+        return self._finished
+
+    def abort(self) -> None:
+        """Roll back whatever was written; safe after finish or a failure."""
+        if self._thread.is_alive():
+            self._queue.put(_ABORT)
+            self._thread.join()
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise WriteFailed(self._error)
+
+    def _next(self) -> object:
+        item = self._queue.get()
+        self._ended = not isinstance(item, BatchChunk)
+        return item
+
+    def _run(self) -> None:
+        try:
+            self._write_all()
+        except BaseException as err:  # handed to the planning thread by write/finish
+            self._error = err
+            with suppress(Exception):
+                self._cursor.con.execute("ROLLBACK")
+            while not self._ended:  # unblock the planner until it stops feeding us
+                self._next()
+        finally:
+            with suppress(Exception):
+                self._cursor.close()
+
+    def _write_all(self) -> None:
+        cursor = self._cursor
+        cursor.run("BEGIN TRANSACTION")
+        if self.campaign:
+            cursor.run(
+                "INSERT INTO campaigns VALUES (?, ?) ON CONFLICT DO NOTHING",
+                [self.campaign, self.at],
+            )
+        while isinstance(item := self._next(), BatchChunk):
+            self._write_chunk(item)
+        if not isinstance(item, _Finish):  # aborted
+            cursor.run("ROLLBACK")
+            return
+        finished = now()
+        assignments = ", ".join(f"{name} = ?" for name in STAT_COLUMNS)
+        cursor.run(
+            f"UPDATE import_batches SET status = 'completed', finished_at = ?, {assignments} "
+            "WHERE id = ?",
+            [finished, *(item.stats[name] for name in STAT_COLUMNS), self.batch_id],
+        )
+        cursor.run("COMMIT")  # a failed commit rolls back by itself
+        self._finished = finished
+
+    def _write_chunk(self, chunk: BatchChunk) -> None:
+        """One chunk's statements, contacts first: its campaign members may be among them."""
+        cursor, at = self._cursor, self.at
+        for new in _slices(chunk.new.sort(ROW), INSERT_SLICE_ROWS):
+            _insert_contacts(cursor, self.batch_id, new, at, on_disk=self._on_disk())
+            self._inserted += new.height
+        _update_contacts(cursor, self.batch_id, chunk.changed, at)
+        for outcomes in _slices(chunk.rejects, INSERT_SLICE_ROWS):
+            rejects, original = cells_as_map(outcomes, "original")
+            with cursor.source("batch_rejects", rejects, on_disk=self._on_disk()) as source:
+                cursor.run(
+                    "INSERT INTO import_rejects SELECT ?, _row, reason, message, "
+                    f"suggested_phone, phone, {original} FROM {source}",
+                    [self.batch_id],
+                )
+            self._inserted += rejects.height
+        if chunk.warnings.height:
+            with cursor.registered("batch_warnings", chunk.warnings):
+                cursor.run(
+                    'INSERT INTO import_warnings SELECT ?, _row, "column", value, reason '
+                    "FROM batch_warnings",
+                    [self.batch_id],
+                )
+        if self.campaign and chunk.campaign_phones is not None:
+            _add_members(cursor, self.batch_id, self.campaign, chunk.campaign_phones, at)
+
+    def _on_disk(self) -> bool:
+        return self._inserted >= IN_MEMORY_INSERT_ROWS
 
 
 def known_contacts(store: Store, phones: pl.Series, *, fields: bool = True) -> pl.DataFrame:
@@ -91,50 +225,6 @@ def fail_batch(store: Store, batch_id: str, error: str) -> None:
     )
 
 
-def write_batch(store: Store, write: BatchWrite) -> datetime:
-    """Insert, update, record rejects and memberships, and complete the batch: atomically."""
-    finished = now()
-    with store.transaction():
-        inserted = 0
-        for new in _slices(write.new, INSERT_SLICE_ROWS):
-            on_disk = inserted >= IN_MEMORY_INSERT_ROWS
-            _insert_contacts(store, write.batch_id, new, finished, on_disk=on_disk)
-            inserted += new.height
-        for changed in write.changed:
-            _update_contacts(store, write.batch_id, changed, finished)
-        for outcomes in _slices(write.rejects, INSERT_SLICE_ROWS):
-            rejects, original = cells_as_map(outcomes, "original")
-            on_disk = inserted >= IN_MEMORY_INSERT_ROWS
-            with store.source("batch_rejects", rejects, on_disk=on_disk) as batch_rejects:
-                store.run(
-                    "INSERT INTO import_rejects SELECT ?, _row, reason, message, "
-                    f"suggested_phone, phone, {original} FROM {batch_rejects}",
-                    [write.batch_id],
-                )
-            inserted += rejects.height
-        for warnings in write.warnings:
-            with store.registered("batch_warnings", warnings):
-                store.run(
-                    'INSERT INTO import_warnings SELECT ?, _row, "column", value, reason '
-                    "FROM batch_warnings",
-                    [write.batch_id],
-                )
-        if write.campaign:
-            store.run(
-                "INSERT INTO campaigns VALUES (?, ?) ON CONFLICT DO NOTHING",
-                [write.campaign, finished],
-            )
-            for members in write.campaign_phones:
-                _add_members(store, write.batch_id, write.campaign, members, finished)
-        assignments = ", ".join(f"{name} = ?" for name in STAT_COLUMNS)
-        store.run(
-            f"UPDATE import_batches SET status = 'completed', finished_at = ?, {assignments} "
-            "WHERE id = ?",
-            [finished, *(write.stats[name] for name in STAT_COLUMNS), write.batch_id],
-        )
-    return finished
-
-
 def cells_as_map(frame: pl.DataFrame, column: str) -> tuple[pl.DataFrame, str]:
     """(`frame` ready to register, the SQL for `column` as a MAP of its non-empty cells).
 
@@ -162,28 +252,17 @@ def _sql_text(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _slices(frames: Iterable[pl.DataFrame], rows: int) -> Iterator[pl.DataFrame]:
-    """`frames` regrouped into frames of `rows` rows (the last one shorter), in order."""
-    pending: list[pl.DataFrame] = []
-    held = 0
-    for frame in frames:
-        while frame.height:
-            take = frame.head(rows - held)
-            pending.append(take)
-            held += take.height
-            frame = frame.slice(take.height)
-            if held == rows:
-                yield pl.concat(pending)
-                pending, held = [], 0
-    if held:
-        yield pl.concat(pending)
+def _slices(frame: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
+    """`frame` in slices of at most `rows` rows, in order (none when it is empty)."""
+    for start in range(0, frame.height, rows):
+        yield frame.slice(start, rows)
 
 
 def _insert_contacts(
     store: Store, batch_id: str, new: pl.DataFrame, at: datetime, *, on_disk: bool
 ) -> None:
-    """Insert `new` in file order (one statement of the batch's transaction)."""
-    new, attributes = cells_as_map(new.sort(ROW), "attributes")
+    """Insert `new` (sorted by _row) in file order: one statement of the transaction."""
+    new, attributes = cells_as_map(new, "attributes")
     if new.height == 0:
         return
     with store.source("batch_new", new, on_disk=on_disk) as batch_new:

@@ -486,13 +486,13 @@ def test_flow_logs_carry_counts_and_ids_never_phones_names_or_emails(
     run(good)
     run(headerless)
 
-    def failing_write(store, write):  # as DuckDB words a constraint error: it quotes values
+    def failing_insert(*args, **kwargs):  # as DuckDB words a constraint error: it quotes values
         raise duckdb.ConstraintException(
             'Duplicate key "phone: +16502530001" violates unique constraint (Zelda Quintanilla '
             "zelda.quintanilla@example.org)"
         )
 
-    monkeypatch.setattr("contacts.importer.write_batch", failing_write)
+    monkeypatch.setattr("store.imports._insert_contacts", failing_insert)  # the writer thread
     again = tmp_path / "people_again.csv"
     again.write_text(good.read_text(encoding="utf-8") + "Ann,Lee,(650) 253-0099,\n", "utf-8")
     run(again)
