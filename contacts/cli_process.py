@@ -18,6 +18,11 @@ Two costs of a `contacts import` that do no work for it (medians on 2 cores):
 Both apply only when `contacts.cli.main` runs as the installed `contacts` script and its
 exit handler is the first registered (so it runs last); inside another program (tests,
 `python -c`, coverage) the process exits as usual.
+
+And one cost in memory: polars' allocator (jemalloc) keeps freed pages for 10 s by
+default, so an import's peak RSS counts chunks long since dropped. `tune_allocator`
+lowers that to 200 ms before polars loads (1M rows into 10M stored: 1,513 -> 1,420 MB,
+no slower; 0 ms cost 30% in time). A `_RJEM_MALLOC_CONF` already set is kept.
 """
 
 from __future__ import annotations
@@ -26,9 +31,18 @@ import atexit
 import gc
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
+
+# jemalloc's options as polars reads them (its symbols carry the _rjem_ prefix)
+ALLOCATOR_ENV = "_RJEM_MALLOC_CONF"
+ALLOCATOR_CONF = "dirty_decay_ms:200,muzzy_decay_ms:0"
+
+
+def tune_allocator(environ: MutableMapping[str, str] = os.environ) -> None:
+    """Have polars return freed memory within 200 ms; only effective before it loads."""
+    environ.setdefault(ALLOCATOR_ENV, ALLOCATOR_CONF)
 
 
 class ProcessExit:

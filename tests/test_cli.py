@@ -421,3 +421,23 @@ def test_in_process_main_leaves_the_exit_and_the_collector_alone(cli, workspace)
     with gc_paused():
         assert not gc.isenabled()
     assert gc.isenabled() and gc.get_freeze_count() == frozen
+
+
+def test_the_script_tunes_polars_allocator_before_polars_loads(tmp_path):
+    import subprocess
+    import sys
+
+    from contacts.cli_process import ALLOCATOR_CONF, ALLOCATOR_ENV, tune_allocator
+
+    environ: dict[str, str] = {}
+    tune_allocator(environ)
+    assert environ == {ALLOCATOR_ENV: ALLOCATOR_CONF}
+    environ = {ALLOCATOR_ENV: "dirty_decay_ms:0"}
+    tune_allocator(environ)  # a user's own setting wins
+    assert environ == {ALLOCATOR_ENV: "dirty_decay_ms:0"}
+    # main() sets it first thing; that only works while polars is not loaded yet
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, contacts.cli; print('polars' in sys.modules)"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert loaded.stdout == "False\n"
