@@ -67,32 +67,32 @@ def fail_on_call(number: int, function, error: Exception):
     return failing
 
 
-def test_a_failed_insert_after_written_chunks_rolls_the_batch_back(files, monkeypatch):
+@pytest.mark.parametrize(
+    ("owner", "name", "call", "error", "raised"),
+    [
+        # the writer thread fails on its third insert: the error is the batch's
+        (store_imports, "_insert_contacts", 3, OSError("no space left"), BatchFailed),
+        # the plan fails on its fourth chunk, three already written: the error as it is
+        (importer, "prepare_chunk", 4, RuntimeError("a bug"), RuntimeError),
+    ],
+)
+def test_a_failure_after_written_chunks_rolls_the_batch_back(
+    files, monkeypatch, owner, name, call, error, raised
+):
     before = state(files.db)
-    failing = fail_on_call(3, store_imports._insert_contacts, OSError("no space left"))
-    monkeypatch.setattr(store_imports, "_insert_contacts", failing)
-    with pytest.raises(BatchFailed, match="no space left"):
+    failing = fail_on_call(call, getattr(owner, name), error)
+    monkeypatch.setattr(owner, name, failing)
+    with pytest.raises(raised, match=str(error)):
         run_import(files)
     assert state(files.db) == before
-    assert batches(files.db)[-1] == ("failed", "OSError: no space left")
+    assert batches(files.db)[-1] == ("failed", f"{type(error).__name__}: {error}")
     assert writer_threads() == []
     assert not (files.data_dir / ".staging").exists()
 
-    monkeypatch.setattr(store_imports, "_insert_contacts", failing.__wrapped__)
+    monkeypatch.setattr(owner, name, failing.__wrapped__)  # then the file imports whole
     stats = run_import(files)
     assert (stats.imported, stats.invalid) == (9, 1)
     assert len(state(files.db)["contacts"]) == 10
-
-
-def test_a_plan_failure_after_written_chunks_rolls_the_batch_back(files, monkeypatch):
-    before = state(files.db)
-    failing = fail_on_call(4, importer.prepare_chunk, RuntimeError("a bug"))
-    monkeypatch.setattr(importer, "prepare_chunk", failing)
-    with pytest.raises(RuntimeError, match="a bug"):
-        run_import(files)
-    assert state(files.db) == before
-    assert batches(files.db)[-1] == ("failed", "RuntimeError: a bug")
-    assert writer_threads() == []
 
 
 def test_the_plan_sees_the_database_as_it_was_before_the_batch(files, monkeypatch):
