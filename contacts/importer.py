@@ -137,7 +137,6 @@ def read_and_map(options: ImportOptions) -> tuple[SourceTable, ColumnMapping]:
 class _Chunks:
     """Where the chunks of a file go as they are judged, and their counts."""
 
-    rejects: Staged
     writer: BatchWriter | None  # None on a dry run
     counts: Counter[str] = field(default_factory=Counter)
     warning_samples: list[dict[str, object]] = field(default_factory=list)
@@ -170,15 +169,19 @@ def import_batch(
             "encoding": source.encoding,
         },
     )
+    area = _staging_area(options)
+    rejects = area.staged()  # by the writer, after it wrote them: off the plan's path
     try:
-        writer = BatchWriter(store, batch_id, options.campaign)
+        writer = BatchWriter(store, batch_id, options.campaign, keep_rejects=rejects.add)
     except Exception as err:
+        area.close()
         _record_failure(store, batch_id, err)
         raise BatchFailed(batch_id, err) from err
     try:
-        plan = _plan(options, source, mapping, store, batch_id, started_at, writer)
+        plan = _plan(options, source, mapping, store, batch_id, started_at, writer, area, rejects)
     except BaseException as err:
-        writer.abort()
+        writer.abort()  # first: it may be adding to the area
+        area.close()
         _record_failure(store, batch_id, err.error if isinstance(err, WriteFailed) else err)
         if isinstance(err, WriteFailed):
             raise BatchFailed(batch_id, err.error) from err.error
@@ -210,7 +213,20 @@ def plan_import(
     started_at: datetime | None = None,
 ) -> ImportPlan:
     """Judge the whole file and write nothing: a dry run's counts and warnings."""
-    return _plan(options, source, mapping, store, new_batch_id(), started_at or now(), None)
+    area = _staging_area(options)
+    try:
+        started_at = started_at or now()
+        return _plan(
+            options, source, mapping, store, new_batch_id(), started_at, None, area, area.staged()
+        )
+    except BaseException:
+        area.close()
+        raise
+
+
+def _staging_area(options: ImportOptions) -> StagingArea:
+    remove_stale(options.data_dir / STAGING_FOLDER)
+    return StagingArea(options.data_dir / STAGING_FOLDER)
 
 
 def _plan(
@@ -221,43 +237,38 @@ def _plan(
     batch_id: str,
     started_at: datetime,
     writer: BatchWriter | None,
+    area: StagingArea,
+    rejects: Staged,
 ) -> ImportPlan:
     """Prepare the file chunk by chunk, compare each chunk with the stored contacts and
-    the DNC ledger, and hand it to `writer`; rejects are also staged for rejects.csv."""
-    remove_stale(options.data_dir / STAGING_FOLDER)
-    area = StagingArea(options.data_dir / STAGING_FOLDER)
-    chunks = _Chunks(rejects=area.staged(), writer=writer)
-    try:
-        stage("reading, preparing and writing rows (phones, duplicates, DNC)")
-        seen = SeenPhones()
-        for frame in source.batches():
-            _plan_chunk(options, source, mapping, store, frame, seen, chunks)
-        counts = chunks.counts  # a count per STAT_COLUMNS name, and blank_rows
-        stats = BatchStats(
-            batch_id=batch_id,
-            source=str(options.path),
-            sha256=source.sha256,
-            status="running",
-            **{name: counts[name] for name in (*STAT_COLUMNS, "blank_rows")},
-            mapping=mapping.as_report(),
-            started_at=started_at.isoformat(),
-            encoding=source.encoding,
-            delimiter=source.delimiter,
-            region=options.region,
-            on_duplicate=options.on_duplicate,
-            campaign=options.campaign,
-            notes=[*source.notes, *mapping.notes],
-        )
-        if stats.accounted() != stats.rows_total:  # a bug, never bad input: refuse to write
-            raise ContactsError(
-                f"internal error: {stats.accounted()} row outcomes for {stats.rows_total} rows"
-            )
-    except BaseException:
-        area.close()
-        raise
-    return ImportPlan(
-        batch_id, source, mapping, stats, chunks.warning_samples, chunks.rejects, area
+    the DNC ledger, and hand it to `writer`, which also stages its rejects in `rejects`
+    (of `area`) for rejects.csv. The caller closes `area` if this raises."""
+    chunks = _Chunks(writer=writer)
+    stage("reading, preparing and writing rows (phones, duplicates, DNC)")
+    seen = SeenPhones()
+    for frame in source.batches():
+        _plan_chunk(options, source, mapping, store, frame, seen, chunks)
+    counts = chunks.counts  # a count per STAT_COLUMNS name, and blank_rows
+    stats = BatchStats(
+        batch_id=batch_id,
+        source=str(options.path),
+        sha256=source.sha256,
+        status="running",
+        **{name: counts[name] for name in (*STAT_COLUMNS, "blank_rows")},
+        mapping=mapping.as_report(),
+        started_at=started_at.isoformat(),
+        encoding=source.encoding,
+        delimiter=source.delimiter,
+        region=options.region,
+        on_duplicate=options.on_duplicate,
+        campaign=options.campaign,
+        notes=[*source.notes, *mapping.notes],
     )
+    if stats.accounted() != stats.rows_total:  # a bug, never bad input: refuse to write
+        raise ContactsError(
+            f"internal error: {stats.accounted()} row outcomes for {stats.rows_total} rows"
+        )
+    return ImportPlan(batch_id, source, mapping, stats, chunks.warning_samples, rejects, area)
 
 
 def _plan_chunk(
@@ -308,7 +319,6 @@ def _plan_chunk(
         chunks.warning_samples.extend(prepared.warnings.head(wanted).to_dicts())
     if chunks.writer is None:  # a dry run: the counts are all it needs
         return
-    chunks.rejects.add(outcomes)
     chunks.writer.write(
         BatchChunk(
             new=new,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -70,9 +70,16 @@ class BatchWriter:
     is visible to other connections before the commit.
     """
 
-    def __init__(self, store: Store, batch_id: str, campaign: str | None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        batch_id: str,
+        campaign: str | None,
+        keep_rejects: Callable[[pl.DataFrame], None] | None = None,
+    ) -> None:
         self.batch_id = batch_id
         self.campaign = campaign
+        self._keep_rejects = keep_rejects  # called here with each chunk's rejects, once written
         self.at = now()  # the rows' created_at / updated_at / added_at
         self._cursor = store.cursor()
         self._queue: queue.Queue[object] = queue.Queue(maxsize=QUEUED_CHUNKS)
@@ -165,6 +172,8 @@ class BatchWriter:
                     [self.batch_id],
                 )
             self._inserted += rejects.height
+        if self._keep_rejects is not None:
+            self._keep_rejects(chunk.rejects)
         if chunk.warnings.height:
             with cursor.registered("batch_warnings", chunk.warnings):
                 cursor.run(

@@ -3,6 +3,7 @@ same database, stats and output files."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from pathlib import Path
@@ -21,6 +22,12 @@ def frame(start: int, rows: int) -> pl.DataFrame:
     return pl.DataFrame({"n": range(start, start + rows), "text": [f"r{i}" for i in range(rows)]})
 
 
+def serialized_size(frame: pl.DataFrame) -> int:
+    buffer = io.BytesIO()
+    frame.write_ipc(buffer, compression="lz4")
+    return len(buffer.getvalue())
+
+
 def test_frames_stay_in_memory_within_the_budget(tmp_path):
     area = staging.StagingArea(tmp_path / "staging")
     staged = area.staged()
@@ -32,7 +39,7 @@ def test_frames_stay_in_memory_within_the_budget(tmp_path):
 
 
 def test_frames_past_the_budget_go_to_files_and_come_back_in_order(tmp_path):
-    area = staging.StagingArea(tmp_path / "staging", budget=frame(0, 3).estimated_size())
+    area = staging.StagingArea(tmp_path / "staging", budget=serialized_size(frame(0, 3)))
     staged, other = area.staged(), area.staged()
     staged.add(frame(0, 3))  # fits
     other.add(frame(100, 1))  # the budget is spent: to a file
@@ -45,6 +52,21 @@ def test_frames_past_the_budget_go_to_files_and_come_back_in_order(tmp_path):
     area.close()
     assert not (tmp_path / "staging").exists()  # the emptied parent goes too
     area.close()  # twice is fine
+
+
+def test_a_kept_frame_holds_its_own_strings_not_those_of_the_frame_it_came_from():
+    """A filtered frame shares its parent's string buffers; the area keeps bytes that
+    hold the rows' own text, and counts them against the budget."""
+    rows = 200_000
+    parent = pl.DataFrame({"text": [f"a long enough cell of text number {i}" for i in range(rows)]})
+    picked = parent.filter(pl.int_range(pl.len()) % 1000 == 0)  # 200 rows
+    area = staging.StagingArea(None)
+    staged = area.staged()
+    staged.add(picked)
+    (part,) = staged.parts
+    assert isinstance(part, bytes) and area.held == len(part) < 20_000
+    assert pl.concat(list(staged)).equals(picked)
+    assert staged.rows == 200
 
 
 def test_a_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
