@@ -32,7 +32,10 @@ EXTRA_PREFIX = "_extra_"  # cells past the header's width land here, so ragged r
 # One column past the widest record of the sample is enough to see a ragged row: the
 # reader drops cells past the last column, and only the header's cells are kept.
 EXTRA_WIDTH = 1
-READ_BATCH_ROWS = 250_000  # records parsed, stripped and prepared at a time
+READ_BATCH_ROWS = 250_000  # records parsed, stripped and prepared at a time, at most
+# ... and at most this many cells (records x columns): a 100-column export comes in
+# batches of 30k records, so a batch costs about as much memory as one of 12 columns.
+READ_BATCH_CELLS = 3_000_000
 HEAD_RECORDS = 1_100  # records read before the header is looked for: its sample
 HEAD_ROWS = 1_000  # data records kept in `SourceTable.head` (mapping samples)
 DELIMITERS = (",", ";", "\t", "|")
@@ -71,7 +74,7 @@ class SourceTable:
     _pending: Iterator[pl.DataFrame] | None = field(default=None, repr=False)
 
     def batches(self) -> Iterator[pl.DataFrame]:
-        """The data records in file order, at most READ_BATCH_ROWS at a time; once."""
+        """The data records in file order, `batch_rows` of them at a time; once."""
         if self._pending is None:
             raise RuntimeError(f"{self.path} was already read")
         pending, self._pending = self._pending, None
@@ -81,6 +84,11 @@ class SourceTable:
     def frame(self) -> pl.DataFrame:
         """All data records in one frame."""
         return pl.concat([self.head.clear(), *self.batches()])
+
+
+def batch_rows(width: int) -> int:
+    """Records per batch for a file `width` columns wide."""
+    return max(1, min(READ_BATCH_ROWS, READ_BATCH_CELLS // max(width, 1)))
 
 
 def file_sha256(path: Path) -> str:
@@ -318,7 +326,8 @@ def _scan_delimited(
         raise_if_empty=False,
     )
     # streamed: the whole file is never held, and each batch is stripped on its own
-    batches = _parse_errors(path, records.collect_batches(chunk_size=READ_BATCH_ROWS))
+    rows = batch_rows(len(schema))
+    batches = _parse_errors(path, records.collect_batches(chunk_size=rows))
     return _with_header(path, schema, batches, sha256, encoding, delimiter, None)
 
 
@@ -392,9 +401,8 @@ def _read_xlsx(path: Path, sheet: str | None) -> SourceTable:
         frame = next(iter(frame.values()))
     frame = frame.rename({c: f"{EXTRA_PREFIX}{i}" for i, c in enumerate(frame.columns)})
     frame = _stripped(frame.with_columns(pl.all().cast(pl.String)))
-    batches = (
-        frame.slice(start, READ_BATCH_ROWS) for start in range(0, frame.height, READ_BATCH_ROWS)
-    )
+    rows = batch_rows(frame.width)
+    batches = (frame.slice(start, rows) for start in range(0, frame.height, rows))
     return _with_header(
         path, frame.schema, batches, file_sha256(path), None, None, sheet or "first sheet"
     )

@@ -297,6 +297,21 @@ def test_reading_in_small_batches_reads_the_same_table(file: str, monkeypatch) -
     )
 
 
+def test_wide_files_are_read_in_fewer_records_per_batch(tmp_path, monkeypatch) -> None:
+    """A batch holds at most READ_BATCH_CELLS cells: records x (columns + 1 for cells
+    past the header), and never less than one record."""
+    assert readers.batch_rows(12) == readers.READ_BATCH_ROWS  # the 12-column common case
+    assert readers.batch_rows(101) == 29_702
+    assert readers.batch_rows(10**9) == 1
+    monkeypatch.setattr(readers, "READ_BATCH_CELLS", 12)
+    monkeypatch.setattr(readers, "HEAD_RECORDS", 1)
+    path = tmp_path / "wide.csv"
+    path.write_text("Phone,A,B\n" + "".join(f"{n},a,b\n" for n in range(7)), encoding="utf-8")
+    source = read_source(path)
+    heights = [batch.height for batch in source.batches()]
+    assert heights == [2, 3, 2]  # 3 records a batch (12 // 4); the first held the header
+
+
 def test_classic_mac_line_endings_in_cp1252_are_detected(tmp_path) -> None:
     path = tmp_path / "mac.csv"
     path.write_bytes("Name,Phone\rRené,(650) 253-0000\rZoë,(212) 736-5000\r".encode("cp1252"))
