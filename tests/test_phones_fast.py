@@ -249,9 +249,15 @@ def test_nanp_shapes_are_answered_with_polars(batch: list[tuple[str, str]]):
         assert answer == scalar(raw, region), (raw, region)
 
 
-@pytest.mark.parametrize("chunk_size", [1, 3])
-def test_chunks_do_not_change_answers(chunk_size: int):
+@pytest.mark.parametrize(("chunk_size", "split_from"), [(1, 10**9), (3, 10**9), (5, 1)])
+def test_chunks_do_not_change_answers(chunk_size: int, split_from: int, monkeypatch):
+    """Nor does the split into home-region numbers and the rest (from `split_from`)."""
+    from transforms import phones
+
     schema = {"raw": pl.String, "region": pl.String}
     frame = pl.DataFrame(ANSWERED[:12], schema=schema, orient="row")
     whole = phone_lookup(frame).sort("raw", "region")
+    monkeypatch.setattr(phones, "PARALLEL_MIN", split_from)
+    if split_from == 1:
+        assert len(phones._by_country_kind(frame.unique())) == 2
     assert phone_lookup(frame, chunk_size=chunk_size).sort("raw", "region").equals(whole)

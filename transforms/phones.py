@@ -43,7 +43,7 @@ DIGITS_ONLY_SPACES = r"^ *([0-9]{6,17}) *$"
 
 LOOKUP_CHUNK = 200_000  # distinct pairs per vectorized pass: bounds the memory of a pass
 LOOKUP_THREADS = 2  # passes at a time (polars releases the GIL while it works)
-PARALLEL_MIN = 20_000  # distinct pairs worth splitting across threads
+PARALLEL_MIN = 20_000  # distinct pairs worth splitting in two for two threads
 
 LOOKUP_SCHEMA = {
     "raw": pl.String,
@@ -66,14 +66,30 @@ def phone_lookup(pairs: pl.DataFrame, chunk_size: int = LOOKUP_CHUNK) -> pl.Data
     value at a time, by `normalize_phone`.
     """
     distinct = pairs.select("raw", "region").unique()
-    # at least two parts once there is enough work: the regex steps run on one core per
-    # column, so two parts in two threads keep both cores busy
-    parts = max(-(-distinct.height // chunk_size), 2 if distinct.height >= PARALLEL_MIN else 1)
-    size = max(-(-distinct.height // parts), 1)
-    chunks = [distinct.slice(at, size) for at in range(0, distinct.height, size)]
+    chunks = [
+        part.slice(at, chunk_size)
+        for part in _by_country_kind(distinct)
+        for at in range(0, part.height, chunk_size)
+    ]
     with ThreadPoolExecutor(LOOKUP_THREADS) as pool:
         answers = list(pool.map(_lookup_chunk, chunks))
     return pl.concat(answers) if answers else pl.DataFrame(schema=LOOKUP_SCHEMA)
+
+
+def _by_country_kind(distinct: pl.DataFrame) -> list[pl.DataFrame]:
+    """Once there is enough work, two parts for two threads: numbers written in the most
+    common region without an international prefix, and the rest.
+
+    Each part runs the regular expressions of the countries it holds, and polars
+    compiles a pattern every time it runs one (~0.35 ms each; a country has 10 to 50):
+    halves of one mix would each compile every country's patterns.
+    """
+    if distinct.height < PARALLEL_MIN:
+        return [distinct]
+    top = distinct.get_column("region").drop_nulls().mode().sort().first()
+    home = (pl.col("region") == top) & ~pl.col("raw").str.contains(r"^[ (]*(?:\+|00)")
+    marked = distinct.with_columns(home.fill_null(False).alias("_home"))
+    return marked.partition_by("_home", include_key=False)
 
 
 def _lookup_chunk(distinct: pl.DataFrame) -> pl.DataFrame:
