@@ -270,18 +270,29 @@ def _slices(frame: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
 def _insert_contacts(
     store: Store, batch_id: str, new: pl.DataFrame, at: datetime, *, on_disk: bool
 ) -> None:
-    """Insert `new` (sorted by _row) in file order: one statement of the transaction."""
-    new, attributes = cells_as_map(new, "attributes")
+    """Insert `new` (sorted by _row) in file order: one statement of the transaction.
+
+    Ids are taken from the contacts' sequence as one range and given in file order here,
+    so the insert needs no ORDER BY (a sort of every row with its map) to keep them so.
+    """
     if new.height == 0:
         return
+    first, last = store.run(
+        "SELECT min(id), max(id) FROM (SELECT nextval('contact_ids') AS id FROM range(?))",
+        [new.height],
+    )[0]
+    if last - first + 1 != new.height:  # only this transaction draws ids: never expected
+        raise RuntimeError(f"contact ids {first}..{last} are not {new.height} in a row")
+    new = new.with_columns(pl.int_range(first, last + 1, dtype=pl.Int64).alias("id"))
+    new, attributes = cells_as_map(new, "attributes")
     with store.source("batch_new", new, on_disk=on_disk) as batch_new:
         store.run(
-            "INSERT INTO contacts (phone, phone_extension, first_name, last_name, email, "
+            "INSERT INTO contacts (id, phone, phone_extension, first_name, last_name, email, "
             "company, title, attributes, phone_region, line_type, time_zones, "
             "created_batch_id, created_row, last_batch_id, created_at, updated_at) "
-            "SELECT phone, phone_extension, first_name, last_name, email, company, "
+            "SELECT id, phone, phone_extension, first_name, last_name, email, company, "
             f"title, {attributes}, phone_region, line_type, time_zones, "
-            f"$1, _row, $1, $2, $2 FROM {batch_new} ORDER BY _row",
+            f"$1, _row, $1, $2, $2 FROM {batch_new}",
             [batch_id, at],
         )
 
