@@ -6,9 +6,9 @@ Failures never abort a batch: `failure_rows` turns them into a table of
 
 from __future__ import annotations
 
-import pandera.polars as pa
 import polars as pl
 
+from schemas.pandera_polars import pa
 from schemas.rules import E164, EMAIL, MAX_FIELD
 from transforms.phones import REASONS
 

@@ -441,3 +441,19 @@ def test_the_script_tunes_polars_allocator_before_polars_loads(tmp_path):
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert loaded.stdout == "False\n"
+
+
+def test_validation_loads_pandera_without_pandas_yet_pandas_still_imports():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, polars as pl, schemas.contact as s, transforms.calls\n"
+        "frame = pl.DataFrame({'_row': [1, 2], 'a': ['x', 'y' * 20_000]})\n"
+        "print(s.failure_rows(s.raw_schema(['a'], []), frame).get_column('_row').to_list())\n"
+        "print('pandas' in sys.modules)\n"
+        "import pandas\n"
+        "print(pandas.__name__)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout) == (0, "[2]\nFalse\npandas\n"), done.stderr

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandera.polars as pa
 import polars as pl
 
 from schemas.aliases import normalize_header
 from schemas.contact import E164, failure_rows
+from schemas.pandera_polars import pa
 from transforms.export import FORMULA_START, neutralize_formulas
 from transforms.phones import MISSING, phone_lookup
 
