@@ -407,8 +407,10 @@ def _validate(part: pl.DataFrame, country_code: str) -> pl.DataFrame:
     for region in regions:
         leading = _rules(region).leading_digits
         if len(regions) > 1 and leading is not None:
-            claims = pl.col("nsn").str.contains(leading)
+            claims = pending.get_column("nsn").str.contains(leading)  # run once, used twice
             hit, pending = pending.filter(claims), pending.filter(~claims)
+            if hit.height == 0:  # most regions of a code claim none of a chunk's numbers
+                continue
             hit = hit.with_columns(number_type=_number_type("nsn", region))
         else:
             typed = pending.with_columns(number_type=_number_type("nsn", region))
@@ -417,7 +419,9 @@ def _validate(part: pl.DataFrame, country_code: str) -> pl.DataFrame:
         claimed.append(hit.with_columns(phone_region=pl.lit(region)))
         if pending.height == 0:
             break
-    unclaimed = pending.with_columns(number_type=pl.lit(UNKNOWN, pl.Int8))
+    unclaimed = pending.with_columns(
+        number_type=pl.lit(UNKNOWN, pl.Int8), phone_region=pl.lit(None, pl.String)
+    )
     found = pl.concat([*claimed, unclaimed], how="diagonal_relaxed")
     kind = pl.col("number_type")
     valid = kind != UNKNOWN
