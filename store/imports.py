@@ -59,6 +59,10 @@ class _Finish:
 _ABORT = object()
 
 
+class _Aborted(Exception):
+    """Raised in the writer's thread to roll its transaction back on `abort()`."""
+
+
 class BatchWriter:
     """Writes one batch while it is planned: a thread of its own, one transaction on its
     own cursor, fed chunk by chunk.
@@ -122,20 +126,21 @@ class BatchWriter:
 
     def _run(self) -> None:
         try:
-            self._write_all()
+            with self._cursor.transaction():  # rolls back on anything raised, abort included
+                self._finished = self._write_all()
+        except _Aborted:
+            pass
         except BaseException as err:  # handed to the planning thread by write/finish
             self._error = err
-            with suppress(Exception):
-                self._cursor.con.execute("ROLLBACK")
             while not self._ended:  # unblock the planner until it stops feeding us
                 self._next()
         finally:
             with suppress(Exception):
                 self._cursor.close()
 
-    def _write_all(self) -> None:
+    def _write_all(self) -> datetime:
+        """Write the queued chunks, then complete the batch; the commit follows."""
         cursor = self._cursor
-        cursor.run("BEGIN TRANSACTION")
         if self.campaign:
             cursor.run(
                 "INSERT INTO campaigns VALUES (?, ?) ON CONFLICT DO NOTHING",
@@ -143,9 +148,8 @@ class BatchWriter:
             )
         while isinstance(item := self._next(), BatchChunk):
             self._write_chunk(item)
-        if not isinstance(item, _Finish):  # aborted
-            cursor.run("ROLLBACK")
-            return
+        if not isinstance(item, _Finish):
+            raise _Aborted
         finished = now()
         assignments = ", ".join(f"{name} = ?" for name in STAT_COLUMNS)
         cursor.run(
@@ -153,8 +157,7 @@ class BatchWriter:
             "WHERE id = ?",
             [finished, *(item.stats[name] for name in STAT_COLUMNS), self.batch_id],
         )
-        cursor.run("COMMIT")  # a failed commit rolls back by itself
-        self._finished = finished
+        return finished
 
     def _write_chunk(self, chunk: BatchChunk) -> None:
         """One chunk's statements, contacts first: its campaign members may be among them."""
