@@ -6,6 +6,7 @@ frames: a frame needs pyarrow, whose import alone costs about 0.15 s.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -129,7 +130,7 @@ def select_contacts(store: Store, where: ContactFilter) -> pl.DataFrame:
     sql = (
         "SELECT phone, first_name, last_name, email, company, title, status, last_called_at, "
         "call_count, phone_extension, phone_region, line_type, array_to_string(time_zones, ';') "
-        "AS time_zones, CAST(to_json(attributes) AS VARCHAR) AS attributes, id, created_at, "
+        "AS time_zones, attributes, id, created_at, "
         f"updated_at FROM contacts_view c WHERE {condition} ORDER BY id"
     )
     return store.frame(sql, params)
@@ -235,6 +236,7 @@ def contact_row(store: Store, contact_id: int) -> dict[str, Any]:
         "LEFT JOIN import_batches b ON b.id = c.created_batch_id WHERE c.id = ?",
         [contact_id],
     )
+    row["attributes"] = json.loads(row["attributes"]) if row["attributes"] else {}
     return row
 
 
@@ -290,7 +292,7 @@ def update_contact(
     attributes: dict[str, str] | None,
     at: datetime,
 ) -> None:
-    """Set `fields` (names from EDITABLE) and, when given, replace the attributes map."""
+    """Set `fields` (names from EDITABLE) and, when given, replace the attributes."""
     unknown = set(fields) - set(EDITABLE)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -299,8 +301,8 @@ def update_contact(
     ]
     params: list[Any] = list(fields.values())
     if attributes is not None:
-        assignments.append("attributes = map(?::VARCHAR[], ?::VARCHAR[])")
-        params += [list(attributes), list(attributes.values())]
+        assignments.append("attributes = ?")
+        params.append(json.dumps(attributes, ensure_ascii=False, separators=(",", ":")))
     store.run(
         f"UPDATE contacts SET {', '.join(assignments)}, updated_at = ? WHERE id = ?",
         [*params, at, contact_id],

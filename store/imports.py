@@ -167,7 +167,7 @@ class BatchWriter:
             self._inserted += new.height
         _update_contacts(cursor, self.batch_id, chunk.changed, at)
         for outcomes in _slices(chunk.rejects, INSERT_SLICE_ROWS):
-            rejects, original = cells_as_map(outcomes, "original")
+            rejects, original = cells_as_json(outcomes, "original")
             with cursor.source("batch_rejects", rejects, on_disk=self._on_disk()) as source:
                 cursor.run(
                     "INSERT INTO import_rejects SELECT ?, _row, reason, message, "
@@ -194,7 +194,8 @@ class BatchWriter:
 def known_contacts(store: Store, phones: pl.Series, *, fields: bool = True) -> pl.DataFrame:
     """Stored contacts whose phone is in `phones`: id and phone, and unless `fields` is
     False their mergeable fields, attributes as {key, value} lists."""
-    columns = ", ".join(MERGED_FIELDS) + ", map_entries(c.attributes) AS attributes"
+    entries = "map_entries(CAST(CAST(c.attributes AS JSON) AS MAP(VARCHAR, VARCHAR)))"
+    columns = ", ".join(MERGED_FIELDS) + f", {entries} AS attributes"
     with store.registered("incoming_phones", phones.unique().alias("phone").to_frame()):
         return store.frame(
             f"SELECT c.id, c.phone{', ' + columns if fields else ''} "
@@ -237,31 +238,32 @@ def fail_batch(store: Store, batch_id: str, error: str) -> None:
     )
 
 
-def cells_as_map(frame: pl.DataFrame, column: str) -> tuple[pl.DataFrame, str]:
-    """(`frame` ready to register, the SQL for `column` as a MAP of its non-empty cells).
+# A member of an encoded JSON object whose value is null. A key is one JSON string token;
+# inside a string every '"' is escaped, so ',"' only ever starts a member.
+_NULL_MEMBER = r'"(?:[^"\\]|\\.)*":null'
+
+
+def cells_as_json(frame: pl.DataFrame, column: str) -> tuple[pl.DataFrame, str]:
+    """(`frame` ready to register, the SQL for `column` as JSON text of its non-empty
+    cells: {"header": "value", ...}, in column order; '{}' when there are none).
 
     `column` is a struct, a field per source header (`transforms.mapping.cell_struct`),
-    or already a list of {key, value} entries. Struct fields are renamed by position, so
-    headers that differ only in case stay apart; the headers become the map's keys.
+    encoded here by polars, or a list of {key, value} entries (merged attributes), turned
+    into JSON by DuckDB.
     """
     dtype = frame.schema[column]
     if isinstance(dtype, pl.List):
-        return frame, f"map_from_entries({column})"
-    keys = [field.name for field in dtype.fields] if isinstance(dtype, pl.Struct) else []
-    if not keys:  # no cells to map (the column is dropped: Parquet has no empty struct)
-        return frame.drop(column), "CAST(MAP {} AS MAP(VARCHAR, VARCHAR))"
-    renamed = frame.with_columns(
-        pl.col(column).struct.rename_fields([f"c{i}" for i in range(len(keys))])
+        return frame, f"CAST(to_json(map_from_entries({column})) AS VARCHAR)"
+    if not isinstance(dtype, pl.Struct) or not dtype.fields:  # no cells to keep
+        return frame.drop(column), "'{}'"
+    encoded = (
+        pl.col(column)
+        .struct.json_encode()
+        .str.replace_all("," + _NULL_MEMBER, "")
+        .str.replace(r"^\{" + _NULL_MEMBER + ",?", "{")
+        .fill_null("{}")
     )
-    entries = ", ".join(
-        f"{{'key': {_sql_text(key)}, 'value': {column}.c{i}}}" for i, key in enumerate(keys)
-    )
-    return renamed, (f"map_from_entries(list_filter([{entries}], lambda e: e.value IS NOT NULL))")
-
-
-def _sql_text(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
+    return frame.with_columns(encoded), column
 
 
 def _slices(frame: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:
@@ -287,7 +289,7 @@ def _insert_contacts(
     if last - first + 1 != new.height:  # only this transaction draws ids: never expected
         raise RuntimeError(f"contact ids {first}..{last} are not {new.height} in a row")
     new = new.with_columns(pl.int_range(first, last + 1, dtype=pl.Int64).alias("id"))
-    new, attributes = cells_as_map(new, "attributes")
+    new, attributes = cells_as_json(new, "attributes")
     with store.source("batch_new", new, on_disk=on_disk) as batch_new:
         store.run(
             "INSERT INTO contacts (id, phone, phone_extension, first_name, last_name, email, "
@@ -306,7 +308,7 @@ def _update_contacts(store: Store, batch_id: str, changed: pl.DataFrame, at: dat
     assignments = ", ".join(f"{name} = u.{name}" for name in MERGED_FIELDS)
     # a name of its own: `attributes` alone would be the contacts table's column
     changed = changed.rename({"attributes": "merged_attributes"})
-    changed, attributes = cells_as_map(changed, "merged_attributes")
+    changed, attributes = cells_as_json(changed, "merged_attributes")
     with store.registered("batch_changed", changed):
         store.run(
             f"UPDATE contacts SET {assignments}, attributes = {attributes}, "

@@ -80,10 +80,12 @@ def found(cli, *args: str) -> list[str]:
 
 
 def stored(db: Path, contact_id: int) -> dict:
+    """One stored contact, its attributes decoded from their JSON text."""
     with Store.open(db, read_only=True) as store:
-        return store.frame("SELECT * FROM contacts_view WHERE id = ?", [contact_id]).row(
+        row = store.frame("SELECT * FROM contacts_view WHERE id = ?", [contact_id]).row(
             0, named=True
         )
+    return {**row, "attributes": json.loads(row["attributes"])}
 
 
 def phones(db: Path) -> set[str]:
