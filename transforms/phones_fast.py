@@ -186,11 +186,14 @@ def _zone_key(country_code: str) -> pl.Expr:
     """The longest time zone prefix of the E.164 digits (country code + 'nsn')."""
     keys = [k for k in TIMEZONE_DATA if k.startswith(country_code) or country_code.startswith(k)]
     digits = pl.concat_str(pl.lit(country_code), pl.col("nsn"))
-    zone = pl.lit(None, pl.String)
-    for size in sorted({len(k) for k in keys}):  # the longest wins, so it is tested last
-        head = digits.str.slice(0, size)
-        zone = pl.when(head.is_in([k for k in keys if len(k) == size])).then(head).otherwise(zone)
-    return zone
+    # a hash lookup per prefix length (a join): faster than is_in on a list literal
+    found = [
+        digits.str.slice(0, size).replace_strict(
+            {k: k for k in keys if len(k) == size}, default=None, return_dtype=pl.String
+        )
+        for size in sorted({len(k) for k in keys}, reverse=True)
+    ]
+    return pl.coalesce(found) if found else pl.lit(None, pl.String)  # the longest wins
 
 
 def _full_match(column: str, desc: Desc | None) -> pl.Expr:
