@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from contacts import readers
 from contacts.errors import ContactsError, DatabaseBusy
 from contacts.exporting import ExportFilters, selection_frame
 from store import imports as store_imports
@@ -83,13 +84,31 @@ def test_a_file_of_phones_alone_stores_empty_attributes(workspace, tmp_path):
     assert contacts(workspace.db)[0]["attributes"] == {}
 
 
-def test_contacts_inserted_in_slices_keep_file_order_ids(workspace, tmp_path, monkeypatch):
-    monkeypatch.setattr(store_imports, "INSERT_SLICE_ROWS", 2)
-    rows = "".join(f"(650) 253-{n:04d},Name {n}\n" for n in range(7))
+def test_contacts_inserted_in_row_groups_keep_file_order_ids(workspace, tmp_path, monkeypatch):
+    """Read 3 records at a time, written 2 (a "row group") or 4 per statement: rows are
+    held back between chunks and the last ones go in at the finish."""
+    monkeypatch.setattr(readers, "READ_BATCH_ROWS", 3)
+    monkeypatch.setattr(readers, "HEAD_RECORDS", 1)
+    monkeypatch.setattr(store_imports, "ROW_GROUP_ROWS", 2)
+    monkeypatch.setattr(store_imports, "INSERT_SLICE_ROWS", 4)
+    inserts: list[int] = []
+    original = store_imports._insert_contacts
+
+    def counted(store, batch_id, new, *args, **kwargs):
+        inserts.append(new.height)
+        return original(store, batch_id, new, *args, **kwargs)
+
+    monkeypatch.setattr(store_imports, "_insert_contacts", counted)
+    rows = "".join(f"(650) 253-{n:04d},Name {n}\n" for n in range(10)) + "12,Short\n"
+    rows += "".join(f"(650) 253-{n:04d},Again {n}\n" for n in range(3))
     stats = workspace.run_import(write(tmp_path, "Phone,Name\n" + rows))
     stored = contacts(workspace.db)
-    assert stats.imported == 7
-    assert [(r["id"], r["created_row"]) for r in stored] == [(n, n) for n in range(1, 8)]
+    assert (stats.imported, stats.invalid, stats.duplicates_in_file) == (10, 1, 3)
+    assert [(r["id"], r["created_row"]) for r in stored] == [(n, n) for n in range(1, 11)]
+    assert all(n % 2 == 0 for n in inserts[:-1]) and sum(inserts) == 10
+    with Store.open(workspace.db, read_only=True) as store:
+        rejected = store.run("SELECT source_row FROM import_rejects ORDER BY source_row")
+    assert rejected == [(11,), (12,), (13,), (14,)]
 
 
 @pytest.mark.parametrize(
