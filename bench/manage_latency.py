@@ -108,14 +108,15 @@ def build(db: Path, rows: int) -> None:
             + ") t(n, code, line_type, zones)"
         )
         count = len(AREA_CODES)
+        digits = f"a.code || (2000000 + (r.i // {count}) * 2347 % 8000000)::VARCHAR"
         # local number 2000000 + k*2347 mod 8e6 is one-to-one for k < 8e6 (2347 is coprime
         # with 8e6): unique phones per area code, exchanges 200-999 like real ones.
         store.run(
             f"""
             INSERT INTO contacts (phone, first_name, last_name, email, company, title,
                 attributes, phone_region, line_type, time_zones, created_batch_id,
-                created_row, last_batch_id, created_at, updated_at)
-            SELECT '+1' || a.code || (2000000 + (r.i // {count}) * 2347 % 8000000)::VARCHAR,
+                created_row, last_batch_id, created_at, updated_at, phone_key)
+            SELECT '+1' || {digits},
                 f, l,
                 lower(strip_accents(f)) || '.' || lower(strip_accents(replace(l, '''', '')))
                     || (r.i % 997)::VARCHAR || '@'
@@ -126,10 +127,12 @@ def build(db: Path, rows: int) -> None:
                           || {sql_list(SUFFIXES)}[(1 + hash(r.i, 7) % {len(SUFFIXES)})::BIGINT]
                 END,
                 {sql_list(TITLES.split("|"))}[(1 + hash(r.i, 8) % 10)::BIGINT],
-                MAP {{'City': 'Springfield', 'Lead Source': 'vendor-' || (r.i % 7)::VARCHAR}},
+                CAST(to_json(MAP {{'City': 'Springfield',
+                                   'Lead Source': 'vendor-' || (r.i % 7)::VARCHAR}}) AS VARCHAR),
                 'US', a.line_type, a.zones, 'bench-build', r.i + 1, 'bench-build',
                 TIMESTAMPTZ '2026-01-05 10:00:00+00' + to_seconds(r.i),
-                TIMESTAMPTZ '2026-01-05 10:00:00+00' + to_seconds(r.i)
+                TIMESTAMPTZ '2026-01-05 10:00:00+00' + to_seconds(r.i),
+                CAST('1' || {digits} AS BIGINT)
             FROM (SELECT range AS i,
                          CASE WHEN hash(range, 1) % 10 < 7
                               THEN {sql_list(FIRST)}[(1 + hash(range, 9) % {len(FIRST)})::BIGINT]

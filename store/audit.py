@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from store.db import Store
+from store.db import PHONE_KEY, Store
 
 OUTCOMES = ("imported", "updated", "duplicates_in_file", "duplicates_existing", "invalid")
 
@@ -30,7 +30,11 @@ def audit_imports(store: Store) -> ImportBooks:
             "duplicates_existing, invalid FROM import_batches"
         )
     ]
-    contacts, phones = store.run("SELECT count(*), count(DISTINCT phone) FROM contacts")[0]
+    contacts, phones, off_key = store.run(
+        "SELECT count(*), count(DISTINCT phone), "
+        f"count(*) FILTER (WHERE phone_key IS DISTINCT FROM {PHONE_KEY.format('phone')}) "
+        "FROM contacts"
+    )[0]
     created = dict(store.run("SELECT created_batch_id, count(*) FROM contacts GROUP BY 1"))
     rejects = dict(store.run("SELECT batch_id, count(*) FROM import_rejects GROUP BY 1"))
     owners = {row[0] for row in store.run("SELECT DISTINCT last_batch_id FROM contacts")}
@@ -43,6 +47,8 @@ def audit_imports(store: Store) -> ImportBooks:
         problems.append(f"batches neither completed nor failed: {running}")
     if contacts != phones:
         problems.append(f"{contacts} contacts share {phones} phones")
+    if off_key:
+        problems.append(f"{off_key} contacts whose phone_key is not their phone's")
     if contacts != sum(b["imported"] for b in done):
         problems.append(f"{contacts} contacts, {sum(b['imported'] for b in done)} imported")
     for b in done:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from store.db import Store
+from store.db import PHONE_KEY, Store
 
 if TYPE_CHECKING:  # polars is imported where frames are made
     import polars as pl
@@ -237,6 +237,7 @@ def contact_row(store: Store, contact_id: int) -> dict[str, Any]:
         [contact_id],
     )
     row["attributes"] = json.loads(row["attributes"]) if row["attributes"] else {}
+    del row["phone_key"]  # the store's own index of `phone`
     return row
 
 
@@ -300,6 +301,9 @@ def update_contact(
         f"{name} = ?::VARCHAR[]" if name == "time_zones" else f"{name} = ?" for name in fields
     ]
     params: list[Any] = list(fields.values())
+    if "phone" in fields:  # the key of the new phone (the SET sees the old row)
+        assignments.append(f"phone_key = {PHONE_KEY.format('?')}")
+        params.append(fields["phone"])
     if attributes is not None:
         assignments.append("attributes = ?")
         params.append(json.dumps(attributes, ensure_ascii=False, separators=(",", ":")))

@@ -34,6 +34,8 @@ if TYPE_CHECKING:  # polars is imported where frames are made: interactive comma
 
 LOCK_HELD = re.compile(r"Conflicting lock is held.*?\(PID (\d+)\)", re.S)
 MIGRATION_FILE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+# contacts.phone_key of an E.164 phone, as SQL with the phone for {} (migration 008)
+PHONE_KEY = "CAST(substr({}, 2) AS BIGINT)"
 DISK_FULL = ("No space left on device", "Disk quota exceeded", "not enough space")
 NOT_A_DATABASE = ("not a valid DuckDB database", "Unable to read", "Could not read enough bytes")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from store.db import Store, now
+from store.db import PHONE_KEY, Store, now
 from transforms.dedupe import MERGED_FIELDS
 from transforms.mapping import ROW
 
@@ -228,15 +228,22 @@ class _RowGroups:
             self._insert(held)
 
 
+def phone_keys(phones: pl.Series) -> pl.DataFrame:
+    """`phone_key` of each distinct E.164 phone: its digits as an integer (contacts.phone_key)."""
+    return phones.unique().str.strip_prefix("+").cast(pl.Int64).alias("phone_key").to_frame()
+
+
 def known_contacts(store: Store, phones: pl.Series, *, fields: bool = True) -> pl.DataFrame:
-    """Stored contacts whose phone is in `phones`: id and phone, and unless `fields` is
-    False their mergeable fields, attributes as {key, value} lists."""
+    """Stored contacts whose phone is in `phones` (E.164): id and phone, and unless
+    `fields` is False their mergeable fields, attributes as {key, value} lists."""
     entries = "map_entries(CAST(CAST(c.attributes AS JSON) AS MAP(VARCHAR, VARCHAR)))"
     columns = ", ".join(MERGED_FIELDS) + f", {entries} AS attributes"
-    with store.registered("incoming_phones", phones.unique().alias("phone").to_frame()):
+    # the phone spelled from its key: the stored phones are not read at all
+    phone = "'+' || CAST(c.phone_key AS VARCHAR) AS phone"
+    with store.registered("incoming_keys", phone_keys(phones)):
         return store.frame(
-            f"SELECT c.id, c.phone{', ' + columns if fields else ''} "
-            "FROM contacts c JOIN incoming_phones i ON c.phone = i.phone"
+            f"SELECT c.id, {phone}{', ' + columns if fields else ''} "
+            "FROM contacts c JOIN incoming_keys i ON c.phone_key = i.phone_key"
         )
 
 
@@ -331,10 +338,10 @@ def _insert_contacts(
         store.run(
             "INSERT INTO contacts (id, phone, phone_extension, first_name, last_name, email, "
             "company, title, attributes, phone_region, line_type, time_zones, "
-            "created_batch_id, created_row, last_batch_id, created_at, updated_at) "
+            "created_batch_id, created_row, last_batch_id, created_at, updated_at, phone_key) "
             "SELECT id, phone, phone_extension, first_name, last_name, email, company, "
             f"title, {attributes}, phone_region, line_type, time_zones, "
-            f"$1, _row, $1, $2, $2 FROM {batch_new}",
+            f"$1, _row, $1, $2, $2, {PHONE_KEY.format('phone')} FROM {batch_new}",
             [batch_id, at],
         )
 

@@ -265,7 +265,7 @@ def test_the_import_announces_its_stages_in_order(workspace, tmp_path):
 def test_a_database_from_before_migration_6_keeps_its_contacts_and_ids(workspace, tmp_path):
     """006 rebuilds `contacts` without its ART indexes: same rows, same ids, and the id
     sequence and the importer's phone check carry on from there. 007 turns attributes
-    and original cells from maps into JSON text."""
+    and original cells from maps into JSON text, 008 adds every contact's phone_key."""
     import duckdb
 
     from store.db import migrations
@@ -303,6 +303,8 @@ def test_a_database_from_before_migration_6_keeps_its_contacts_and_ids(workspace
     with Store.open(workspace.db, read_only=True) as store:
         assert store.run("SELECT max(version) FROM schema_migrations") == [(migrations()[-1][0],)]
         [(original,)] = store.run("SELECT original FROM import_rejects WHERE batch_id = 'b0'")
+        keys = store.run("SELECT phone_key FROM contacts ORDER BY id")
+        assert keys == [(16502530000,), (14155550199,), (12127365000,), (442079460000,)]
         assert json.loads(original) == {"Phone": "12", 'Owner\'s "note"': "x"}
         constraints = store.run(
             "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'contacts' "

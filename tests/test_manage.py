@@ -400,6 +400,25 @@ def test_edit_phone_renormalizes_and_rederives_phone_facts(cli, four):
     assert ("spring", "+442079460999") in members(four.db)  # the membership follows the contact
 
 
+def test_an_import_after_a_phone_edit_knows_the_new_number_not_the_old(four, tmp_path):
+    """Imports compare phones on contacts.phone_key: an edit keeps it with the phone."""
+    from contacts.importer import ImportOptions, run_import
+
+    assert manage.edit(four.db, "1", manage.Changes(phone="+44 20 7946 0999")).changed == ["phone"]
+    path = tmp_path / "again.csv"
+    path.write_text("Phone\n+44 20 7946 0999\n", encoding="utf-8")
+    stats = run_import(ImportOptions(path=path, db=four.db, data_dir=tmp_path))
+    assert (stats.duplicates_existing, stats.imported) == (1, 0)
+    path.write_text("Phone\n(650) 253-0000\n", encoding="utf-8")
+    stats = run_import(ImportOptions(path=path, db=four.db, data_dir=tmp_path))
+    assert (stats.duplicates_existing, stats.imported) == (0, 1)
+    with Store.open(four.db, read_only=True) as store:
+        keys = store.run(
+            "SELECT count(*) FROM contacts WHERE phone_key <> substr(phone, 2)::BIGINT"
+        )
+    assert keys == [(0,)]
+
+
 def test_edit_phone_to_another_contacts_number_is_refused_and_changes_nothing(cli, four):
     before = stored(four.db, 1)
     result = cli("edit", "1", "--phone", "212.736.5000", "--email", "new@example.com")
