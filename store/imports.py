@@ -228,11 +228,6 @@ class _RowGroups:
             self._insert(held)
 
 
-def phone_keys(phones: pl.Series) -> pl.DataFrame:
-    """`phone_key` of each distinct E.164 phone: its digits as an integer (contacts.phone_key)."""
-    return phones.unique().str.strip_prefix("+").cast(pl.Int64).alias("phone_key").to_frame()
-
-
 def known_contacts(store: Store, phones: pl.Series, *, fields: bool = True) -> pl.DataFrame:
     """Stored contacts whose phone is in `phones` (E.164): id and phone, and unless
     `fields` is False their mergeable fields, attributes as {key, value} lists."""
@@ -240,10 +235,10 @@ def known_contacts(store: Store, phones: pl.Series, *, fields: bool = True) -> p
     columns = ", ".join(MERGED_FIELDS) + f", {entries} AS attributes"
     # the phone spelled from its key: the stored phones are not read at all
     phone = "'+' || CAST(c.phone_key AS VARCHAR) AS phone"
-    with store.registered("incoming_keys", phone_keys(phones)):
+    with store.registered("incoming_phones", phones.unique().alias("phone").to_frame()):
         return store.frame(
-            f"SELECT c.id, {phone}{', ' + columns if fields else ''} "
-            "FROM contacts c JOIN incoming_keys i ON c.phone_key = i.phone_key"
+            f"SELECT c.id, {phone}{', ' + columns if fields else ''} FROM contacts c "
+            f"JOIN incoming_phones i ON c.phone_key = {PHONE_KEY.format('i.phone')}"
         )
 
 
