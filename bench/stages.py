@@ -31,7 +31,7 @@ STAGES = (
     ("read", "contacts.importer", "read_source"),
     ("map", "contacts.importer", "map_columns"),
     ("import batch (read rows, prepare, compare, write)", "contacts.importer", "import_batch"),
-    ("prepare", "contacts.importer", "prepare_chunk"),
+    ("prepare (read-ahead thread, overlapping)", "contacts.readahead", "prepare_chunk"),
     ("prepare.apply_mapping", "transforms.prepare", "apply_mapping"),
     ("prepare.validate_raw", "transforms.prepare", "_split_malformed"),
     ("prepare.phones", "transforms.prepare", "phone_lookup"),

@@ -72,9 +72,18 @@ def import_command(
 
 
 def _run_import_flow(options: ImportOptions, verbose: bool) -> BatchStats:
-    with loading_flows(verbose):
-        from flows.import_contacts import import_contacts
+    """The import flow, with the file read and its first chunks prepared while Prefect
+    loads (`contacts.readahead.prefetching`)."""
+    from contacts.readahead import prefetching
 
+    with prefetching(options):
+        with loading_flows(verbose):
+            from flows.import_contacts import import_contacts
+
+        return _import_flow(import_contacts, options)
+
+
+def _import_flow(import_contacts: object, options: ImportOptions) -> BatchStats:
     return run_flow(
         import_contacts,
         path=str(options.path),

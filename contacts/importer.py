@@ -21,6 +21,7 @@ import polars as pl
 from contacts.errors import BatchFailed, ContactsError, UsageError
 from contacts.outputs import WARNING_SAMPLE, write_outputs
 from contacts.progress import stage
+from contacts.readahead import prepared_chunks, take_prefetched
 from contacts.readers import SourceTable, read_source
 from contacts.staging import Staged, StagingArea, remove_stale
 from contacts.stats import BatchStats
@@ -37,7 +38,7 @@ from store.imports import (
 )
 from transforms.dedupe import POLICIES, merge_known, split_known
 from transforms.mapping import ROW, ColumnMapping, cell_struct, map_columns
-from transforms.prepare import SeenPhones, prepare_chunk
+from transforms.prepare import PreparedBatch
 from transforms.regions import region_for_country
 
 # Under the data directory: frames an import stages on disk (removed when it ends).
@@ -126,7 +127,15 @@ def lock_wait_setting(value: float | None, environ: Mapping[str, str] = os.envir
 
 def read_and_map(options: ImportOptions) -> tuple[SourceTable, ColumnMapping]:
     """Read the header and first records, and decide the mapping; raise if the file
-    cannot be imported at all. The rest of the records are read as the batch is planned."""
+    cannot be imported at all. The rest of the records are read as the batch is planned.
+
+    Takes what `contacts.readahead.prefetching` read for these options, if anything."""
+    prefetched = take_prefetched(options)
+    return read_header(options) if prefetched is None else prefetched
+
+
+def read_header(options: ImportOptions) -> tuple[SourceTable, ColumnMapping]:
+    """read_and_map without a prefetch: read the header and first records, map them."""
     stage("reading the header")
     source = read_source(options.path, encoding=options.encoding, sheet=options.sheet)
     mapping = map_columns(source.columns, options.overrides, sample=source.head)
@@ -245,9 +254,13 @@ def _plan(
     (of `area`) for rejects.csv. The caller closes `area` if this raises."""
     chunks = _Chunks(writer=writer)
     stage("reading, preparing and writing rows (phones, duplicates, DNC)")
-    seen = SeenPhones()
-    for frame in source.batches():
-        _plan_chunk(options, source, mapping, store, frame, seen, chunks)
+    chunk_source = prepared_chunks(source, mapping, options.region)
+    try:
+        for frame, prepared in chunk_source:
+            _plan_chunk(options, source, store, frame, prepared, chunks)
+            del frame, prepared  # freed before the next chunk is waited for
+    finally:
+        chunk_source.close()
     counts = chunks.counts  # a count per STAT_COLUMNS name, and blank_rows
     stats = BatchStats(
         batch_id=batch_id,
@@ -274,14 +287,13 @@ def _plan(
 def _plan_chunk(
     options: ImportOptions,
     source: SourceTable,
-    mapping: ColumnMapping,
     store: Store,
     frame: pl.DataFrame,
-    seen: SeenPhones,
+    prepared: PreparedBatch,
     chunks: _Chunks,
 ) -> None:
-    """Judge the next rows of the file and hand what they write to the writer."""
-    prepared = prepare_chunk(frame, source.columns, mapping, options.region, seen)
+    """Judge the next rows of the file (`prepared` from `frame`) and hand what they
+    write to the writer."""
     phones = prepared.contacts.get_column("phone")
     merging = options.on_duplicate != "skip"
     known = known_contacts(store, phones, fields=merging)

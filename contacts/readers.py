@@ -21,11 +21,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import polars as pl
 from charset_normalizer import from_bytes
 
 from contacts.errors import SourceFileError
+
+if TYPE_CHECKING:
+    from contacts.readahead import ReadAhead
 
 ROW = "_row"  # 1-based data record number (records after the header, blanks included)
 EXTRA_PREFIX = "_extra_"  # cells past the header's width land here, so ragged rows are seen
@@ -72,6 +76,8 @@ class SourceTable:
     sheet: str | None = None
     notes: list[str] = field(default_factory=list)
     _pending: Iterator[pl.DataFrame] | None = field(default=None, repr=False)
+    # its batches already being prepared (contacts.readahead.prefetching), if any
+    read_ahead: ReadAhead | None = field(default=None, repr=False)
 
     def batches(self) -> Iterator[pl.DataFrame]:
         """The data records in file order, `batch_rows` of them at a time; once."""

@@ -10,7 +10,7 @@ import time
 import polars as pl
 import pytest
 
-from contacts import importer, readers
+from contacts import importer, readahead, readers
 from contacts.errors import BatchFailed
 from contacts.importer import ImportOptions, run_import
 from store import imports as store_imports
@@ -73,7 +73,7 @@ def fail_on_call(number: int, function, error: Exception):
         # the writer thread fails on its third insert: the error is the batch's
         (store_imports, "_insert_contacts", 3, OSError("no space left"), BatchFailed),
         # the plan fails on its fourth chunk, three already written: the error as it is
-        (importer, "prepare_chunk", 4, RuntimeError("a bug"), RuntimeError),
+        (readahead, "prepare_chunk", 4, RuntimeError("a bug"), RuntimeError),
     ],
 )
 def test_a_failure_after_written_chunks_rolls_the_batch_back(
