@@ -306,10 +306,14 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping) -> pl.DataFrame:
 
     Multi-value cells ('a ::: b') contribute their first value.
     """
+    multi_valued = _multi_valued_columns(frame, mapping)
 
     def first_value(column: str) -> pl.Expr:
         # one regex pass; splitting every cell into a list cost seconds per million rows
-        return pl.col(column).str.replace(FIRST_OF_MANY, "").str.strip_chars()
+        cells = pl.col(column)
+        if column in multi_valued:
+            cells = cells.str.replace(FIRST_OF_MANY, "")
+        return cells.str.strip_chars()
 
     exprs = [pl.col(ROW)]
     for index, source in enumerate(mapping.phones):
@@ -334,6 +338,20 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping) -> pl.DataFrame:
     country = mapping.fields.get("country")  # used for the region, and kept for the agent
     exprs.append(_attributes_expr(mapping.attributes + ((country,) if country else ())))
     return frame.select(exprs)
+
+
+def _multi_valued_columns(frame: pl.DataFrame, mapping: ColumnMapping) -> set[str]:
+    """The mapped columns with a multi-value cell in `frame`: only those need the regex
+    (a literal search is ~3x cheaper than the replacement on every cell)."""
+    used = {source.column for source in mapping.phones}
+    used.update(mapping.fields.get(name) or "" for name in FIELDS if name != "phone")
+    for fallbacks in mapping.fallbacks.values():
+        used.update(fallbacks)
+    columns = sorted(c for c in used if c in frame.columns)
+    if not columns or frame.height == 0:
+        return set()
+    found = frame.select(pl.col(c).str.contains(MULTI_VALUE, literal=True).any() for c in columns)
+    return {c for c in columns if found.get_column(c).item()}
 
 
 def cell_struct(columns: tuple[str, ...] | list[str]) -> pl.Expr:
