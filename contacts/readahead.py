@@ -1,10 +1,12 @@
-"""Preparing a file's chunks ahead of the import that consumes them.
+"""Preparing a file's chunks in a thread of their own, the first one ahead of time.
 
-`ReadAhead` runs `prepare_chunk` over a source's record batches in a thread of its own.
-It prepares `depth` chunks before the consumer asks for one, then starts the next chunk
-each time the consumer asks: the import compares chunk N with the stored contacts and
-hands it to the writer while chunk N+1 is prepared, and at most those two are alive.
-Preparing is pure (no database), so it can start before anything else is ready.
+`ReadAhead` runs `prepare_chunk` over a source's record batches in a thread. It prepares
+`depth` chunks before the consumer asks for any; after those, it prepares a chunk when
+the consumer asks for it, once the consumer is done with the previous one. So preparing
+never runs beside the consumer's own work on a chunk (the lookups against the stored
+contacts, which take DuckDB memory): the import's peak memory stays what it was when it
+prepared its chunks itself. Preparing is pure (no database), so it can start before
+anything else is ready.
 
 `prefetching` starts it before the flow loads: the CLI imports Prefect (~1 s of
 interpreter time on a fast machine, ~2 s on a slow one) while the file is read, mapped
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from contacts.readers import SourceTable
     from transforms.mapping import ColumnMapping
 
-DEPTH = 1  # chunks prepared before the consumer asks for the first
+DEPTH = 1  # chunks prepared before the consumer asks for one
 _POLL_SECONDS = 0.1  # how often a blocked producer checks whether it was stopped
 
 
@@ -62,10 +64,10 @@ class ReadAhead:
         self.region = region
         self._source = source
         self._queue: queue.Queue[object] = queue.Queue()
-        # a permit per chunk the producer may start: `depth` at first, then one more each
-        # time the consumer asks for a chunk, so at most the consumer's chunk and the next
-        # are alive at once
-        self._permits = threading.Semaphore(max(1, depth))
+        # a permit per chunk the producer may start: `depth` at first, then one each time
+        # the consumer asks for a chunk past those
+        self._depth = max(1, depth)
+        self._permits = threading.Semaphore(self._depth)
         self._stopped = threading.Event()
         self._taken = False
         self._thread = threading.Thread(target=self._produce, name="contacts-read-ahead")
@@ -76,8 +78,11 @@ class ReadAhead:
         if self._taken:
             raise RuntimeError(f"{self._source.path} was already read")
         self._taken = True
+        asked = 0
         while True:
-            self._permits.release()  # the previous chunk is done with: start another
+            asked += 1
+            if asked > self._depth:
+                self._permits.release()  # done with the previous chunk: prepare this one
             item = self._queue.get()
             if item is _END:
                 return

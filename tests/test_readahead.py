@@ -89,6 +89,30 @@ def test_a_failure_while_preparing_is_raised_where_its_chunk_would_come(
     assert "contacts-read-ahead" not in thread_names()
 
 
+def test_after_the_first_chunk_nothing_is_prepared_beside_the_consumers_work(
+    workspace, source_file, monkeypatch
+):
+    """So the import's peak memory is what it was without a read-ahead thread."""
+    source, mapping = read(workspace, source_file)
+    events = []
+
+    def prepare(frame, *args):
+        events.append("prepare")
+        return prepare_chunk(frame, *args)
+
+    monkeypatch.setattr(readahead, "prepare_chunk", prepare)
+    ahead = ReadAhead(source, mapping, "US", depth=1)
+    time.sleep(0.3)  # as far ahead as it may go
+    for _chunk in ahead:
+        events.append("got")
+        time.sleep(0.05)  # the consumer's lookups and writes
+        events.append("done")
+    ahead.close()
+    chunks = events.count("got")
+    assert chunks >= 5
+    assert events == ["prepare", "got", "done"] * chunks
+
+
 def test_close_stops_a_producer_waiting_for_its_consumer(workspace, source_file):
     source, mapping = read(workspace, source_file)
     ahead = ReadAhead(source, mapping, "US", depth=1)
