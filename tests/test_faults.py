@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -407,6 +408,8 @@ def test_a_busy_database_fails_fast_through_the_cli_with_lock_wait_0(
         f"Error: database {workspace.db} is busy: another process (PID {holder.pid}) is "
         "using it; wait for it to finish and retry\n"
     )
+    # the file was read and its first chunk prepared before the flow failed: all stopped
+    assert not [t.name for t in threading.enumerate() if t.name.startswith("contacts-")]
 
 
 # Contacts whose every trace must stay out of the logs.
