@@ -1,6 +1,9 @@
 """Run a command as a child process and measure its wall time and peak memory.
 
-Peak memory is taken two ways. `peak_rss_mb` is the largest resident set of any single
+CPU time (`cpu_s`, user + system seconds of the command's own process and the children
+it waited for) also comes from GNU time: on a busy or drifting machine it says how much
+work a step did, where wall time also says how long it waited. Peak memory is taken two
+ways. `peak_rss_mb` is the largest resident set of any single
 process in the tree, from GNU time (`/usr/bin/time`, exact). `tree_rss_mb` adds up the
 peak (VmHWM) of every process of the tree seen while polling /proc every 50 ms, which
 counts helper processes (e.g. a Prefect server) too and is an upper bound on the
@@ -29,6 +32,7 @@ class Measurement:
     wall_s: float
     peak_rss_mb: float | None
     tree_rss_mb: float | None
+    cpu_s: float | None
     stdout: str
     stderr: str
     timed_out: bool = False
@@ -71,12 +75,14 @@ def _poll_tree(root: int, peaks: dict[int, int], skip_root: bool) -> None:
             peaks[pid] = max(peaks.get(pid, 0), hwm)
 
 
-def _gnu_time_kb(path: Path) -> int | None:
+def _gnu_time(path: Path) -> tuple[int | None, float | None]:
+    """(peak RSS in KB, user + system seconds) from GNU time's '%M %U %S' line."""
     lines = path.read_text().strip().splitlines() if path.exists() else []
     try:
-        return int(lines[-1]) if lines else None
-    except ValueError:
-        return None
+        peak, user, system = lines[-1].split()
+        return int(peak), float(user) + float(system)
+    except (IndexError, ValueError):
+        return None, None
 
 
 def measure(
@@ -85,7 +91,7 @@ def measure(
     """Run `command` to completion (or timeout), capturing output and resource use."""
     with tempfile.TemporaryDirectory(prefix="bench-measure-") as tmp:
         out, err, rss = Path(tmp, "out"), Path(tmp, "err"), Path(tmp, "rss")
-        full = [GNU_TIME, "-f", "%M", "-o", str(rss), *command] if GNU_TIME else command
+        full = [GNU_TIME, "-f", "%M %U %S", "-o", str(rss), *command] if GNU_TIME else command
         peaks: dict[int, int] = {}
         timed_out = False
         started = time.perf_counter()
@@ -95,7 +101,7 @@ def measure(
                     full, stdout=fout, stderr=ferr, env=env, start_new_session=True
                 )
             except OSError as error:
-                return Measurement(command, 127, 0.0, None, None, "", str(error))
+                return Measurement(command, 127, 0.0, None, None, None, "", str(error))
             while proc.poll() is None:
                 _poll_tree(proc.pid, peaks, skip_root=GNU_TIME is not None)
                 if timeout is not None and time.perf_counter() - started > timeout:
@@ -105,13 +111,14 @@ def measure(
                     break
                 time.sleep(POLL_SECONDS)
         wall = time.perf_counter() - started
-        largest_kb = _gnu_time_kb(rss) if GNU_TIME else max(peaks.values(), default=None)
+        largest_kb, cpu = _gnu_time(rss) if GNU_TIME else (max(peaks.values(), default=None), None)
         return Measurement(
             command=command,
             returncode=proc.returncode,
             wall_s=wall,
             peak_rss_mb=largest_kb / 1024 if largest_kb else None,
             tree_rss_mb=sum(peaks.values()) / 1024 if peaks else None,
+            cpu_s=cpu,
             stdout=out.read_text(errors="replace"),
             stderr=err.read_text(errors="replace"),
             timed_out=timed_out,

@@ -53,6 +53,7 @@ class StepResult:
     rows_per_s: float | None = None
     peak_rss_mb: float | None = None
     tree_rss_mb: float | None = None
+    cpu_s: float | None = None
     output: dict[str, object] = field(default_factory=dict)
 
 
@@ -163,6 +164,7 @@ def _result(
         rows_per_s=rows / measured.wall_s if measured.wall_s else None,
         peak_rss_mb=measured.peak_rss_mb,
         tree_rss_mb=measured.tree_rss_mb,
+        cpu_s=measured.cpu_s,
         output=output or {},
     )
 
@@ -290,14 +292,14 @@ def _summary(result: StepResult) -> str:
 
 def markdown(results: list[StepResult], checks: list[dict[str, object]]) -> str:
     lines = [
-        "| rows | existing | step | wall s | rows/s | peak RSS MB | tree RSS MB | result |",
-        "|---:|---:|---|---:|---:|---:|---:|---|",
+        "| rows | existing | step | wall s | CPU s | rows/s | peak RSS MB | tree RSS MB | result |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---|",
     ]
     for r in results:
         lines.append(
             f"| {r.rows:,} | {r.existing:,} | {LABELS.get(r.step, r.step)} | {_num(r.wall_s, 2)} "
-            f"| {_num(r.rows_per_s)} | {_num(r.peak_rss_mb)} | {_num(r.tree_rss_mb)} "
-            f"| {_summary(r)} |"
+            f"| {_num(r.cpu_s, 2)} | {_num(r.rows_per_s)} | {_num(r.peak_rss_mb)} "
+            f"| {_num(r.tree_rss_mb)} | {_summary(r)} |"
         )
     lines += [
         "",
