@@ -277,9 +277,15 @@ def fail_batch(store: Store, batch_id: str, error: str) -> None:
     )
 
 
-# A member of an encoded JSON object whose value is null. A key is one JSON string token;
-# inside a string every '"' is escaped, so ',"' only ever starts a member.
-_NULL_MEMBER = r'"(?:[^"\\]|\\.)*":null'
+def _json_member(cells: pl.Expr, name: str) -> pl.Expr:
+    """'"name":"value"' for a non-empty cell (the value escaped by polars), else null."""
+    value = cells.struct.field(name)
+    # a one-field struct's JSON is '{"v":' + the value's JSON + '}'
+    escaped = pl.struct(value.alias("v")).struct.json_encode()
+    escaped = escaped.str.strip_prefix('{"v":').str.strip_suffix("}")
+    return pl.when(value.is_not_null()).then(
+        pl.lit(json.dumps(name, ensure_ascii=False) + ":") + escaped
+    )
 
 
 def cells_as_json(frame: pl.DataFrame, column: str) -> tuple[pl.DataFrame, str]:
@@ -295,13 +301,11 @@ def cells_as_json(frame: pl.DataFrame, column: str) -> tuple[pl.DataFrame, str]:
         return frame, f"CAST(to_json(map_from_entries({column})) AS VARCHAR)"
     if not isinstance(dtype, pl.Struct) or not dtype.fields:  # no cells to keep
         return frame.drop(column), "'{}'"
-    encoded = (
-        pl.col(column)
-        .struct.json_encode()
-        .str.replace_all("," + _NULL_MEMBER, "")
-        .str.replace(r"^\{" + _NULL_MEMBER + ",?", "{")
-        .fill_null("{}")
-    )
+    # one member per non-empty cell, joined: editing the whole object's JSON with regular
+    # expressions cannot tell a member's start from the same characters inside a cell
+    members = [_json_member(pl.col(column), field.name) for field in dtype.fields]
+    joined = pl.concat_str(members, separator=",", ignore_nulls=True).fill_null("")
+    encoded = pl.concat_str(pl.lit("{"), joined, pl.lit("}")).alias(column)
     return frame.with_columns(encoded), column
 
 

@@ -6,7 +6,7 @@ import json
 
 import duckdb
 import polars as pl
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from store.imports import cells_as_json
@@ -41,8 +41,14 @@ def encoded(headers: list[str], rows: list[dict[str, str | None]]) -> list[str]:
     return out.get_column("cells").to_list()
 
 
+# Found by this test: a cell ending in ',' before an empty cell whose header begins with
+# ':null' made the regular expressions that dropped null members cut across both.
+COMMA_BEFORE_NULL_HEADER = (['"', ":null", ","], [{'"': ",", ":null": None, ",": None}])
+
+
 @settings(max_examples=300, deadline=None)
 @given(cell_rows())
+@example(COMMA_BEFORE_NULL_HEADER)
 def test_json_holds_the_non_empty_cells_in_column_order(case) -> None:
     headers, rows = case
     for text, row in zip(encoded(headers, rows), rows, strict=True):
@@ -52,6 +58,7 @@ def test_json_holds_the_non_empty_cells_in_column_order(case) -> None:
 
 @settings(max_examples=100, deadline=None)
 @given(cell_rows())
+@example(COMMA_BEFORE_NULL_HEADER)
 def test_duckdb_reads_the_json_back_as_the_same_map(case) -> None:
     """The merge of a re-import reads stored attributes as {key, value} entries."""
     headers, rows = case
