@@ -277,9 +277,10 @@ def fail_batch(store: Store, batch_id: str, error: str) -> None:
     )
 
 
-def _json_member(cells: pl.Expr, name: str) -> pl.Expr:
-    """'"name":"value"' for a non-empty cell (the value escaped by polars), else null."""
-    value = cells.struct.field(name)
+def _json_member(position: int, name: str) -> pl.Expr:
+    """'"name":"value"' for a non-empty cell of column `_{position}`, else null (the value
+    escaped by polars' JSON encoder)."""
+    value = pl.col(f"_{position}")
     # a one-field struct's JSON is '{"v":' + the value's JSON + '}'
     escaped = pl.struct(value.alias("v")).struct.json_encode()
     escaped = escaped.str.strip_prefix('{"v":').str.strip_suffix("}")
@@ -301,12 +302,17 @@ def cells_as_json(frame: pl.DataFrame, column: str) -> tuple[pl.DataFrame, str]:
         return frame, f"CAST(to_json(map_from_entries({column})) AS VARCHAR)"
     if not isinstance(dtype, pl.Struct) or not dtype.fields:  # no cells to keep
         return frame.drop(column), "'{}'"
-    # one member per non-empty cell, joined: editing the whole object's JSON with regular
-    # expressions cannot tell a member's start from the same characters inside a cell
-    members = [_json_member(pl.col(column), field.name) for field in dtype.fields]
+    # One member per non-empty cell, joined: cutting null members out of the whole
+    # object's JSON with regular expressions cannot tell a member's start from the same
+    # characters inside a cell. The cells are renamed by position first, as polars reads
+    # a name like '*' or '^...$' in an expression as a pattern, never as a field.
+    cells = frame.get_column(column).struct.unnest()
+    names = cells.columns
+    cells.columns = [f"_{position}" for position in range(len(names))]
+    members = [_json_member(position, name) for position, name in enumerate(names)]
     joined = pl.concat_str(members, separator=",", ignore_nulls=True).fill_null("")
-    encoded = pl.concat_str(pl.lit("{"), joined, pl.lit("}")).alias(column)
-    return frame.with_columns(encoded), column
+    encoded = cells.select(pl.concat_str(pl.lit("{"), joined, pl.lit("}")).alias(column))
+    return frame.with_columns(encoded.to_series()), column
 
 
 def _slices(frame: pl.DataFrame, rows: int) -> Iterator[pl.DataFrame]:

@@ -44,11 +44,14 @@ def encoded(headers: list[str], rows: list[dict[str, str | None]]) -> list[str]:
 # Found by this test: a cell ending in ',' before an empty cell whose header begins with
 # ':null' made the regular expressions that dropped null members cut across both.
 COMMA_BEFORE_NULL_HEADER = (['"', ":null", ","], [{'"': ",", ":null": None, ",": None}])
+# Headers polars would read as patterns in an expression (all columns, a regex).
+PATTERN_HEADERS = (["*", "^a.*$", "b"], [{"*": "x", "^a.*$": None, "b": "y"}])
 
 
 @settings(max_examples=300, deadline=None)
 @given(cell_rows())
 @example(COMMA_BEFORE_NULL_HEADER)
+@example(PATTERN_HEADERS)
 def test_json_holds_the_non_empty_cells_in_column_order(case) -> None:
     headers, rows = case
     for text, row in zip(encoded(headers, rows), rows, strict=True):
@@ -59,6 +62,7 @@ def test_json_holds_the_non_empty_cells_in_column_order(case) -> None:
 @settings(max_examples=100, deadline=None)
 @given(cell_rows())
 @example(COMMA_BEFORE_NULL_HEADER)
+@example(PATTERN_HEADERS)
 def test_duckdb_reads_the_json_back_as_the_same_map(case) -> None:
     """The merge of a re-import reads stored attributes as {key, value} entries."""
     headers, rows = case
