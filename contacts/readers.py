@@ -501,7 +501,8 @@ class _Layout:
 
 def _unique_names(cells: list[str | None]) -> list[str]:
     """Header names made unique ('Phone', 'Phone_2'), never clashing with another header
-    or with the reader's own columns (_row, _extra_N)."""
+    or with the reader's own columns (_row, _extra_N), and never a name polars reads as a
+    pattern when it names a column ('*' becomes '*_2', '^a.*$' becomes '^a.*$_2')."""
     wanted = [(cell or "").strip() or f"column_{i}" for i, cell in enumerate(cells, start=1)]
     taken = {ROW}
     names = []
@@ -510,6 +511,7 @@ def _unique_names(cells: list[str | None]) -> list[str]:
         while (
             candidate in taken
             or candidate.startswith(EXTRA_PREFIX)
+            or _is_pattern(candidate)
             or (candidate != name and candidate in wanted)
         ):
             suffix += 1
@@ -517,6 +519,11 @@ def _unique_names(cells: list[str | None]) -> list[str]:
         taken.add(candidate)
         names.append(candidate)
     return names
+
+
+def _is_pattern(name: str) -> bool:
+    """Whether `pl.col(name)` selects by pattern (all columns, a regex), not by name."""
+    return name == "*" or (len(name) > 1 and name.startswith("^") and name.endswith("$"))
 
 
 def _first_line(err: BaseException) -> str:

@@ -639,6 +639,23 @@ def test_deduplicated_header_names_do_not_clash_with_real_ones(workspace) -> Non
     assert workspace.run_import(path).imported == 1
 
 
+def test_headers_polars_reads_as_patterns_are_renamed_and_imported(workspace) -> None:
+    """pl.col('*') is every column and pl.col('^a.*$') a regex: as column names they
+    broke mapping and validation, so the reader renames them like duplicates."""
+    path = FIXTURES / "pattern_like_headers.csv"
+    table = read_source(path)
+    assert table.columns == ["Name", "Phone", "*_2", "^a.*$_2", "^$_2"]
+    stats = workspace.run_import(path)
+    assert (stats.rows_total, stats.imported, stats.invalid) == (2, 1, 1)
+    with Store.open(workspace.db, read_only=True) as store:
+        attributes = store.run("SELECT attributes FROM contacts")[0][0]
+        original = store.run("SELECT original FROM import_rejects")[0][0]
+    assert json.loads(attributes) == {"*_2": "starred", "^a.*$_2": "pattern", "^$_2": "empty"}
+    assert json.loads(original) == {
+        "Name": "Bo", "Phone": "12", "*_2": "x", "^a.*$_2": "y", "^$_2": "z"
+    }  # fmt: skip
+
+
 def test_header_named_like_the_row_number_column_is_read(workspace) -> None:
     stats = workspace.run_import(FIXTURES / "reserved_column_names.csv")
     assert (stats.rows_total, stats.imported) == (1, 1)
