@@ -72,7 +72,7 @@ def import_command(
 
 
 def _run_import_flow(options: ImportOptions, verbose: bool) -> BatchStats:
-    """The import flow, with the file read and its first chunks prepared while Prefect
+    """The import flow, with the file read and its first chunk prepared while Prefect
     loads (`contacts.readahead.prefetching`)."""
     from contacts.readahead import prefetching
 
@@ -80,22 +80,18 @@ def _run_import_flow(options: ImportOptions, verbose: bool) -> BatchStats:
         with loading_flows(verbose):
             from flows.import_contacts import import_contacts
 
-        return _import_flow(import_contacts, options)
-
-
-def _import_flow(import_contacts: object, options: ImportOptions) -> BatchStats:
-    return run_flow(
-        import_contacts,
-        path=str(options.path),
-        db=str(options.db),
-        data_dir=str(options.data_dir),
-        region=options.region,
-        overrides=options.overrides,
-        campaign=options.campaign,
-        on_duplicate=options.on_duplicate,
-        encoding=options.encoding,
-        sheet=options.sheet,
-    )
+        return run_flow(
+            import_contacts,
+            path=str(options.path),
+            db=str(options.db),
+            data_dir=str(options.data_dir),
+            region=options.region,
+            overrides=options.overrides,
+            campaign=options.campaign,
+            on_duplicate=options.on_duplicate,
+            encoding=options.encoding,
+            sheet=options.sheet,
+        )
 
 
 @app.command("export")

@@ -137,8 +137,7 @@ class _Prefetch:
 
     key: tuple[object, ...]
     done: threading.Event = field(default_factory=threading.Event)
-    result: tuple[SourceTable, ColumnMapping] | None = None
-    read_ahead: ReadAhead | None = None
+    result: tuple[SourceTable, ColumnMapping] | None = None  # its source's read_ahead runs
     error: BaseException | None = None
     closed: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -172,8 +171,7 @@ def prefetching(options: ImportOptions) -> Iterator[None]:
             source, mapping = read_header(options)
             with entry.lock:
                 if not entry.closed:
-                    entry.read_ahead = ReadAhead(source, mapping, options.region)
-                    source.read_ahead = entry.read_ahead
+                    source.read_ahead = ReadAhead(source, mapping, options.region)
                     entry.result = (source, mapping)
         except BaseException as err:
             entry.error = err
@@ -192,9 +190,8 @@ def prefetching(options: ImportOptions) -> Iterator[None]:
                 del _prefetches[entry.key]
         with entry.lock:
             entry.closed = True
-            read_ahead = entry.read_ahead
-        if read_ahead is not None:
-            read_ahead.close()
+        if entry.result is not None and entry.result[0].read_ahead is not None:
+            entry.result[0].read_ahead.close()
 
 
 def take_prefetched(options: ImportOptions) -> tuple[SourceTable, ColumnMapping] | None:

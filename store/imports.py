@@ -310,7 +310,7 @@ def cells_as_json(frame: pl.DataFrame, column: str) -> tuple[pl.DataFrame, str]:
     names = cells.columns
     cells.columns = [f"_{position}" for position in range(len(names))]
     members = [_json_member(position, name) for position, name in enumerate(names)]
-    joined = pl.concat_str(members, separator=",", ignore_nulls=True).fill_null("")
+    joined = pl.concat_str(members, separator=",", ignore_nulls=True)  # '' when all empty
     encoded = cells.select(pl.concat_str(pl.lit("{"), joined, pl.lit("}")).alias(column))
     return frame.with_columns(encoded.to_series()), column
 
