@@ -42,6 +42,21 @@ def read(workspace, path):
     return importer.read_header(importer.check_options(workspace.options(path)))
 
 
+def recorded_prepare(monkeypatch, fail_on_call: int | None = None) -> list[str]:
+    """Have the read-ahead's prepare_chunk append "prepare" to the returned list on each
+    call, and raise ValueError("broken chunk") on call `fail_on_call`."""
+    events: list[str] = []
+
+    def prepare(frame, *args):
+        events.append("prepare")
+        if events.count("prepare") == fail_on_call:
+            raise ValueError("broken chunk")
+        return prepare_chunk(frame, *args)
+
+    monkeypatch.setattr(readahead, "prepare_chunk", prepare)
+    return events
+
+
 def frames_equal(left: pl.DataFrame, right: pl.DataFrame) -> bool:
     return left.equals(right, null_equal=True) and left.schema == right.schema
 
@@ -71,15 +86,7 @@ def test_a_failure_while_preparing_is_raised_where_its_chunk_would_come(
     workspace, source_file, monkeypatch
 ):
     source, mapping = read(workspace, source_file)
-    calls = []
-
-    def prepare(frame, *args):
-        calls.append(frame.height)
-        if len(calls) == 2:
-            raise ValueError("broken chunk")
-        return prepare_chunk(frame, *args)
-
-    monkeypatch.setattr(readahead, "prepare_chunk", prepare)
+    recorded_prepare(monkeypatch, fail_on_call=2)
     ahead = ReadAhead(source, mapping, "US")
     chunks = iter(ahead)
     next(chunks)
@@ -94,13 +101,7 @@ def test_after_the_first_chunk_nothing_is_prepared_beside_the_consumers_work(
 ):
     """So the import's peak memory is what it was without a read-ahead thread."""
     source, mapping = read(workspace, source_file)
-    events = []
-
-    def prepare(frame, *args):
-        events.append("prepare")
-        return prepare_chunk(frame, *args)
-
-    monkeypatch.setattr(readahead, "prepare_chunk", prepare)
+    events = recorded_prepare(monkeypatch)
     ahead = ReadAhead(source, mapping, "US", depth=1)
     time.sleep(0.3)  # as far ahead as it may go
     for _chunk in ahead:
