@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from contacts import readers
@@ -309,7 +310,28 @@ def test_wide_files_are_read_in_fewer_records_per_batch(tmp_path, monkeypatch) -
     path.write_text("Phone,A,B\n" + "".join(f"{n},a,b\n" for n in range(7)), encoding="utf-8")
     source = read_source(path)
     heights = [batch.height for batch in source.batches()]
-    assert heights == [2, 3, 2]  # 3 records a batch (12 // 4); the first held the header
+    assert heights == [3, 3, 1]  # 3 records a batch (12 // 4)
+
+
+@pytest.mark.parametrize(
+    ("preamble", "records", "heights"),
+    [("", 6, [3, 3]), ("", 7, [3, 3, 1]), ("Notes:\n\n", 6, [3, 3]), ("", 0, [0])],
+)
+def test_batches_hold_whole_batches_of_data_records_whatever_precedes_them(
+    tmp_path, monkeypatch, preamble: str, records: int, heights: list[int]
+) -> None:
+    """The header (and a preamble) take records from the first batch read; the data
+    batches are regrouped so that only the last one is short, and numbered in order."""
+    monkeypatch.setattr(readers, "READ_BATCH_ROWS", 3)
+    monkeypatch.setattr(readers, "HEAD_RECORDS", 1)
+    path = tmp_path / "contacts.csv"
+    body = "".join(f"{n},a,b\n" for n in range(records))
+    path.write_text(f"{preamble}Phone,A,B\n{body}", encoding="utf-8")
+    batches = list(read_source(path).batches())
+    assert [batch.height for batch in batches] == heights
+    data = pl.concat(batches)
+    assert data.get_column("_row").to_list() == list(range(1, records + 1))
+    assert data.get_column("Phone").to_list() == [str(n) for n in range(records)]
 
 
 def test_classic_mac_line_endings_in_cp1252_are_detected(tmp_path) -> None:
