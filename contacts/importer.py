@@ -358,8 +358,9 @@ def run_import(options: ImportOptions, *, dry_run: bool = False) -> BatchStats:
     try:
         with Store.open(options.db, wait_seconds=options.lock_wait) as store:
             plan = import_batch(options, source, mapping, store, started)
-        stage("writing the report")
-        write_outputs(plan, plan.stats, options.data_dir)
+            with store.closing_meanwhile():
+                stage("writing the report")
+                write_outputs(plan, plan.stats, options.data_dir)
     finally:
         if plan is not None:
             plan.discard()  # its staged files

@@ -138,8 +138,9 @@ def import_contacts(
         try:
             with Store.open(options.db, wait_seconds=options.lock_wait) as store:
                 plan = import_batch_task(options, source, mapping, store, started_at)
-            stats = plan.stats
-            write_report_task(plan, stats, options.data_dir)
+                stats = plan.stats
+                with store.closing_meanwhile():
+                    write_report_task(plan, stats, options.data_dir)
         finally:
             if plan is not None:
                 plan.discard()  # its staged files

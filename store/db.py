@@ -163,6 +163,29 @@ class Store:
                     _OPEN_HERE[self._key] -= 1
                 self._key = None
 
+    @contextmanager
+    def closing_meanwhile(self) -> Iterator[None]:
+        """Close in a thread while the block runs, then wait for it. DuckDB checkpoints
+        on close (0.5 s after a million-row batch), and what follows a committed batch,
+        its report, needs no database. A failed close raises after the block, unless the
+        block raised first."""
+        failures: list[BaseException] = []
+
+        def close() -> None:
+            try:
+                self.close()
+            except BaseException as err:  # re-raised below, in the caller's thread
+                failures.append(err)
+
+        closer = threading.Thread(target=close, name="contacts-store-close")
+        closer.start()
+        try:
+            yield
+        finally:
+            closer.join()
+        if failures:
+            raise failures[0]
+
     def migrate(self) -> list[str]:
         """Apply pending migrations, each in its own transaction; return their names."""
         self.run(

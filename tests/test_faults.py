@@ -245,6 +245,41 @@ def test_a_second_store_in_the_same_process_does_not_fail_a_live_batch(workspace
         assert store.run("SELECT status FROM import_batches") == [("failed",)]
 
 
+def test_closing_meanwhile_closes_while_the_block_runs_and_raises_a_failed_close(
+    workspace, monkeypatch
+):
+    """An import closes its store (DuckDB's checkpoint) while it writes the report."""
+    store = Store.open(workspace.db)
+    close, events = Store.close, []
+
+    def slow_close(self: Store) -> None:
+        events.append("close started")
+        time.sleep(0.2)
+        close(self)
+        events.append("closed")
+
+    monkeypatch.setattr(Store, "close", slow_close)
+    with store.closing_meanwhile():
+        time.sleep(0.05)
+        events.append("block")
+    assert events == ["close started", "block", "closed"]
+    assert "con" not in store.__dict__
+    with Store.open(workspace.db) as again:  # the file is free again
+        assert again.run("SELECT 1") == [(1,)]
+
+    def failing_close(self: Store) -> None:
+        close(self)
+        raise DiskFull(str(workspace.db), "the disk is full")
+
+    monkeypatch.setattr(Store, "close", failing_close)
+    with pytest.raises(DiskFull), Store.open(workspace.db).closing_meanwhile():  # after it
+        events.append("second block")
+    assert events[-1] == "second block"
+    failing = pytest.raises(RuntimeError, match="the report failed")  # the block's error wins
+    with failing, Store.open(workspace.db).closing_meanwhile():
+        raise RuntimeError("the report failed")
+
+
 def test_a_kill_while_creating_the_database_leaves_no_database(workspace):
     """Killed between DuckDB writing the new file and the migrations: no half-made file at
     the database path, only a hidden partial one beside it, which the next creation
