@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from transforms import phones_fast
 from transforms.phones import LOOKUP_SCHEMA, normalize_phone, phone_lookup, vectorized_answers
-from transforms.phones_fast import region_usable, rules_for
+from transforms.phones_fast import SHAPE, SHAPE_NON_DIGITS, region_usable, rules_for
 
 FIELDS = [name for name in LOOKUP_SCHEMA if name not in ("raw", "region")]
 REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
@@ -235,9 +236,38 @@ pairs = st.one_of(
 
 
 @settings(max_examples=60, deadline=None)
-@given(batch=st.lists(pairs, min_size=1, max_size=40))
-def test_answers_agree_with_normalize_phone(batch: list[tuple[str, str]]):
-    assert_agrees(batch)
+@given(batch=st.lists(pairs, min_size=1, max_size=40), by_head=st.booleans())
+def test_answers_agree_with_normalize_phone(batch: list[tuple[str, str]], by_head: bool):
+    """by_head: time zone keys as for large groups, by the numbers' first digits."""
+    with pytest.MonkeyPatch.context() as patch:
+        if by_head:
+            patch.setattr(phones_fast, "ZONE_HEAD_MIN_ROWS", 0)
+        assert_agrees(batch)
+
+
+@pytest.mark.parametrize("by_head", [False, True])
+def test_time_zones_of_every_example_number_agree(by_head: bool, monkeypatch):
+    """Every region's example numbers, written internationally: the time zone keys found
+    in one lookup per key length, and by the first digits as for large groups."""
+    if by_head:
+        monkeypatch.setattr(phones_fast, "ZONE_HEAD_MIN_ROWS", 0)
+    batch = [(f"+{code} {nsn}", "US") for _, code, nsn in examples()]
+    answers = assert_agrees(batch)
+    assert len(answers) > 0.9 * len(set(batch))
+    zones = {tuple(answer["time_zones"]) for answer in answers.values()}
+    assert len(zones) > 100  # geographic numbers of many countries
+
+
+@settings(max_examples=200, deadline=None)
+@given(cells=st.lists(st.one_of(nanp, junk, st.text(alphabet=" (+).-/eExXtTnN#:;=0123456789")),
+                      min_size=1, max_size=30))  # fmt: skip
+def test_shape_cells_lose_exactly_their_non_digits(cells: list[str]):
+    """_shape takes a SHAPE cell's digits by removing SHAPE_NON_DIGITS literally."""
+    frame = pl.DataFrame({"raw": cells}).filter(pl.col("raw").str.contains(SHAPE))
+    removed = frame.get_column("raw").str.replace_many(
+        SHAPE_NON_DIGITS, [""] * len(SHAPE_NON_DIGITS)
+    )
+    assert removed.to_list() == frame.get_column("raw").str.replace_all(r"\D", "").to_list()
 
 
 @settings(max_examples=25, deadline=None)
