@@ -140,9 +140,27 @@ LEFT = [
 ]
 
 
-def test_table_of_shapes_is_answered_with_polars_and_agrees():
+@pytest.mark.parametrize("large", [False, True])
+def test_table_of_shapes_is_answered_with_polars_and_agrees(large: bool, monkeypatch):
+    if large:
+        as_large_groups(monkeypatch)
     answers = assert_agrees(ANSWERED)
     assert sorted(answers) == sorted(ANSWERED)
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_every_example_number_agrees_written_at_home(large: bool, monkeypatch):
+    """In national format, with a national prefix, and as bare digits, read in its own
+    region: at home the country and national prefix steps are skipped where they would
+    change nothing."""
+    if large:
+        as_large_groups(monkeypatch)
+    batch = []
+    for region, code, nsn in examples():
+        prefix = phonenumbers.PhoneMetadata.metadata_for_region(region).national_prefix or ""
+        batch += [(nsn, region), (f"{prefix}{nsn}", region), (f"{code}{nsn}", region)]
+    answers = assert_agrees(batch)
+    assert len(answers) > 0.9 * len(set(batch))
 
 
 def test_unusual_shapes_are_left_to_the_library():
@@ -235,22 +253,27 @@ pairs = st.one_of(
 )
 
 
+def as_large_groups(patch: pytest.MonkeyPatch) -> None:
+    """Take the paths of large groups (a chunk's thousands of numbers of one region or
+    code) for any batch: plain national numbers, time zone keys by first digits."""
+    patch.setattr(phones_fast, "DIRECT_MIN_ROWS", 1)
+    patch.setattr(phones_fast, "ZONE_HEAD_MIN_ROWS", 0)
+
+
 @settings(max_examples=60, deadline=None)
-@given(batch=st.lists(pairs, min_size=1, max_size=40), by_head=st.booleans())
-def test_answers_agree_with_normalize_phone(batch: list[tuple[str, str]], by_head: bool):
-    """by_head: time zone keys as for large groups, by the numbers' first digits."""
+@given(batch=st.lists(pairs, min_size=1, max_size=40), large=st.booleans())
+def test_answers_agree_with_normalize_phone(batch: list[tuple[str, str]], large: bool):
     with pytest.MonkeyPatch.context() as patch:
-        if by_head:
-            patch.setattr(phones_fast, "ZONE_HEAD_MIN_ROWS", 0)
+        if large:
+            as_large_groups(patch)
         assert_agrees(batch)
 
 
-@pytest.mark.parametrize("by_head", [False, True])
-def test_time_zones_of_every_example_number_agree(by_head: bool, monkeypatch):
-    """Every region's example numbers, written internationally: the time zone keys found
-    in one lookup per key length, and by the first digits as for large groups."""
-    if by_head:
-        monkeypatch.setattr(phones_fast, "ZONE_HEAD_MIN_ROWS", 0)
+@pytest.mark.parametrize("large", [False, True])
+def test_every_example_number_agrees_written_abroad(large: bool, monkeypatch):
+    """Every region's example numbers, written internationally, their time zones too."""
+    if large:
+        as_large_groups(monkeypatch)
     batch = [(f"+{code} {nsn}", "US") for _, code, nsn in examples()]
     answers = assert_agrees(batch)
     assert len(answers) > 0.9 * len(set(batch))

@@ -184,6 +184,12 @@ def _zone_table() -> pl.DataFrame:
     )
 
 
+DIRECT_MIN_ROWS = 5_000  # rows of one region (or '+' code) worth a lane of their own
+# the columns of a row once its national significant number ('nsn') is known
+NATIONAL_COLUMNS = (
+    "raw", "region", "ext", "country_code", "national", "meta_region", "unsure",
+    "parse_error", "nsn",
+)  # fmt: skip
 ZONE_HEAD = 4  # E.164 digits looked up at once: 1 + the area code for NANP
 ZONE_HEAD_MIN_ROWS = 20_000  # rows of one country code worth the lookup by head
 _LONGER = "+"  # a zone key never holds '+': "this head has longer keys"
@@ -517,6 +523,68 @@ def _validate(part: pl.DataFrame, country_code: str) -> pl.DataFrame:
     )
 
 
+def _plain_national_numbers(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(rows whose national significant number is plain to see, in NATIONAL_COLUMNS unless
+    none; the rest), for the regions and '+' codes of DIRECT_MIN_ROWS rows or more.
+
+    Where the country and national prefix steps provably change nothing they are
+    skipped: at home, digits that start with neither the region's IDD, nor its own
+    country code, nor its national prefix are the national number; after a '+', the
+    digits past a known code that do not start with its main region's national prefix.
+    The lengths parse() refuses (under 2 or over MAX_NSN_LENGTH digits) take the steps.
+    """
+    if frame.height < DIRECT_MIN_ROWS:
+        return frame.clear(), frame
+    digits, plus, size = pl.col("digits"), pl.col("plus"), pl.col("digits").str.len_chars()
+    cases: list[tuple[pl.Expr, str, pl.Expr, str]] = []  # when, code, national number, region
+    counts = frame.group_by("plus", "region").len().filter(pl.col("len") >= DIRECT_MIN_ROWS)
+    for region in counts.filter(~plus).get_column("region"):
+        rules = _rules(region)
+        when = ~plus & (pl.col("region") == region) & ~digits.str.starts_with(rules.country_code)
+        for prefix in (rules.idd, rules.national_prefix):
+            if prefix is not None:
+                when &= ~digits.str.contains(prefix)
+        cases.append(
+            (when & size.is_between(2, MAX_NSN_LENGTH), rules.country_code, digits, region)
+        )
+    if counts.filter(plus).get_column("len").sum() >= DIRECT_MIN_ROWS:
+        frame = frame.with_columns(pl.when(plus).then(_code_of(digits)).alias("plus_code"))
+        codes = frame.get_column("plus_code").drop_nulls().value_counts()
+        for code in codes.filter(pl.col("count") >= DIRECT_MIN_ROWS).get_column("plus_code"):
+            if not code_usable(code):
+                continue
+            national = digits.str.slice(len(code))
+            # 2+ digits after the code: more than the 2 digits parse() refuses after a '+'
+            when = (pl.col("plus_code") == code) & national.str.len_chars().is_between(
+                2, MAX_NSN_LENGTH
+            )
+            prefix = _rules(MAIN_REGION[code]).national_prefix
+            if prefix is not None:
+                when &= ~national.str.contains(prefix)
+            cases.append((when, code, national, MAIN_REGION[code]))
+    if not cases:
+        return frame.clear(), frame.drop("plus_code", strict=False)
+    case = pl.lit(None, pl.Int32)
+    for number, (when, *_) in reversed(list(enumerate(cases))):  # the first case wins
+        case = pl.when(when).then(pl.lit(number, pl.Int32)).otherwise(case)
+    frame = frame.with_columns(case.alias("case"))
+    pick = pl.col("case")
+
+    def chosen(values: list[pl.Expr]) -> pl.Expr:
+        chosen = pl.lit(None, pl.String)
+        for number, value in reversed(list(enumerate(values))):
+            chosen = pl.when(pick == number).then(value).otherwise(chosen)
+        return chosen
+
+    direct = frame.filter(pick.is_not_null()).with_columns(
+        chosen([pl.lit(code) for _, code, _, _ in cases]).alias("country_code"),
+        chosen([national for _, _, national, _ in cases]).alias("national"),
+        chosen([pl.lit(region) for *_, region in cases]).alias("meta_region"),
+    )
+    rest = frame.filter(pick.is_null()).drop("case", "plus_code", strict=False)
+    return direct.with_columns(nsn=pl.col("national")).select(NATIONAL_COLUMNS), rest
+
+
 def _countries(frame: pl.DataFrame) -> pl.DataFrame:
     found = _by(frame, ["region"], _country)
     codes = found.get_column("country_code").unique().drop_nulls()
@@ -548,12 +616,14 @@ def parse_common(pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         failed.append(frame.filter(pl.col("parse_error").is_not_null()))
         return frame.filter(pl.col("parse_error").is_null())
 
-    staged = settle(staged)
-    for stage in (_countries, _national_numbers, _validated):
+    direct, staged = _plain_national_numbers(settle(staged))
+    for stage in (_countries, _national_numbers):
         if staged.height == 0:
             break
         staged = settle(stage(staged))
-    found = pl.concat([staged, *failed], how="diagonal_relaxed")
+    known = [part.select(NATIONAL_COLUMNS) for part in (staged, direct) if part.height]
+    validated = [settle(_validated(pl.concat(known)))] if known else []
+    found = pl.concat([*validated, *failed], how="diagonal_relaxed")
     left_pairs = pl.concat([frame.select("raw", "region") for frame in left])
     if found.height == 0:
         return pl.DataFrame(schema=ANSWER_SCHEMA), left_pairs
