@@ -14,6 +14,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from examples_scale import scaled
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -347,7 +348,7 @@ CELLS = {
 }
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=scaled(25), deadline=None)
 @given(rows=st.lists(st.fixed_dictionaries(CELLS), max_size=12))
 def test_every_row_lands_in_exactly_one_bucket(rows):
     frame = pl.DataFrame(rows, schema={name: pl.String for name in CELLS})

@@ -6,6 +6,7 @@ import json
 
 import duckdb
 import polars as pl
+from examples_scale import scaled
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
@@ -48,7 +49,7 @@ COMMA_BEFORE_NULL_HEADER = (['"', ":null", ","], [{'"': ",", ":null": None, ",":
 PATTERN_HEADERS = (["*", "^a.*$", "b"], [{"*": "x", "^a.*$": None, "b": "y"}])
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=scaled(300), deadline=None)
 @given(cell_rows())
 @example(COMMA_BEFORE_NULL_HEADER)
 @example(PATTERN_HEADERS)
@@ -59,7 +60,7 @@ def test_json_holds_the_non_empty_cells_in_column_order(case) -> None:
         assert list(json.loads(text).items()) == expected
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=scaled(100), deadline=None)
 @given(cell_rows())
 @example(COMMA_BEFORE_NULL_HEADER)
 @example(PATTERN_HEADERS)

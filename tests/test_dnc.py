@@ -8,6 +8,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from examples_scale import scaled
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -195,7 +196,9 @@ operations = st.lists(
 
 
 @settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=scaled(25),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(steps=operations)
 def test_no_suppressed_number_is_ever_callable(tmp_path_factory, steps):

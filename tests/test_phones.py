@@ -5,6 +5,7 @@ from __future__ import annotations
 import phonenumbers
 import polars as pl
 import pytest
+from examples_scale import scaled
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -111,7 +112,7 @@ phone_like = st.builds(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=scaled(400), deadline=None)
 @given(raw=st.one_of(phone_like, st.text(max_size=25)), region=st.sampled_from(REGIONS))
 def test_agrees_with_phonenumbers(raw: str, region: str):
     """Valid exactly when the library says so, with the library's E.164."""
@@ -120,7 +121,7 @@ def test_agrees_with_phonenumbers(raw: str, region: str):
     assert (answer.reason is None) == (answer.e164 is not None)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=scaled(200), deadline=None)
 @given(raw=phone_like, region=st.sampled_from(REGIONS))
 def test_normalization_is_idempotent(raw: str, region: str):
     first = normalize_phone(raw, region)
@@ -130,7 +131,7 @@ def test_normalization_is_idempotent(raw: str, region: str):
         assert normalize_phone(first.e164, "US").e164 == first.e164  # E.164 needs no region
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=scaled(50), deadline=None)
 @given(
     raws=st.lists(st.one_of(phone_like, st.none()), min_size=1, max_size=30),
     region=st.sampled_from(REGIONS),

@@ -7,6 +7,7 @@ from functools import cache
 import phonenumbers
 import polars as pl
 import pytest
+from examples_scale import scaled
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -260,7 +261,7 @@ def as_large_groups(patch: pytest.MonkeyPatch) -> None:
     patch.setattr(phones_fast, "ZONE_HEAD_MIN_ROWS", 0)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=scaled(60), deadline=None)
 @given(batch=st.lists(pairs, min_size=1, max_size=40), large=st.booleans())
 def test_answers_agree_with_normalize_phone(batch: list[tuple[str, str]], large: bool):
     with pytest.MonkeyPatch.context() as patch:
@@ -281,7 +282,7 @@ def test_every_example_number_agrees_written_abroad(large: bool, monkeypatch):
     assert len(zones) > 100  # geographic numbers of many countries
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=scaled(200), deadline=None)
 @given(cells=st.lists(st.one_of(nanp, junk, st.text(alphabet=" (+).-/eExXtTnN#:;=0123456789")),
                       min_size=1, max_size=30))  # fmt: skip
 def test_shape_cells_lose_exactly_their_non_digits(cells: list[str]):
@@ -293,7 +294,7 @@ def test_shape_cells_lose_exactly_their_non_digits(cells: list[str]):
     assert removed.to_list() == frame.get_column("raw").str.replace_all(r"\D", "").to_list()
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=scaled(25), deadline=None)
 @given(batch=st.lists(st.tuples(nanp, st.just("US")), min_size=1, max_size=40))
 def test_nanp_shapes_are_answered_with_polars(batch: list[tuple[str, str]]):
     answers, rest = fast(batch)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+from examples_scale import scaled
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -152,7 +153,7 @@ rows = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=scaled(60), deadline=None)
 @given(rows=rows)
 def test_every_row_lands_in_exactly_one_bucket(rows: list[dict[str, str | None]]):
     batch = prepare(rows)
@@ -165,7 +166,7 @@ def test_every_row_lands_in_exactly_one_bucket(rows: list[dict[str, str | None]]
     assert batch.contacts.get_column("phone").str.contains(r"^\+[1-9]\d{6,14}$").all()
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=scaled(40), deadline=None)
 @given(rows=rows, chunk_rows=st.integers(1, 8))
 def test_preparing_in_chunks_gives_the_same_batch(
     rows: list[dict[str, str | None]], chunk_rows: int
@@ -181,7 +182,7 @@ def test_preparing_in_chunks_gives_the_same_batch(
     assert (chunked.rows_total, chunked.blank_rows) == (whole.rows_total, whole.blank_rows)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=scaled(40), deadline=None)
 @given(rows=rows, stored_share=st.floats(0, 1), policy=st.sampled_from(["skip", "update", "fill"]))
 def test_dedupe_against_stored_never_adds_rows(
     rows: list[dict[str, str | None]], stored_share: float, policy: str
@@ -319,7 +320,7 @@ def _merge_all(matched: pl.DataFrame, policy: str) -> tuple[pl.DataFrame, pl.Dat
     return changed, matched.filter(~pl.col(ROW).is_in(changed.get_column(ROW).implode()))
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=scaled(150), deadline=None)
 @given(rows=matched_rows, policy=st.sampled_from(["update", "fill"]))
 def test_merging_only_candidate_rows_gives_the_same_answers(rows: list[dict], policy: str):
     matched = _matched_frame(rows)
