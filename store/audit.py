@@ -37,6 +37,9 @@ def audit_imports(store: Store) -> ImportBooks:
     )[0]
     created = dict(store.run("SELECT created_batch_id, count(*) FROM contacts GROUP BY 1"))
     rejects = dict(store.run("SELECT batch_id, count(*) FROM import_rejects GROUP BY 1"))
+    repeated = store.run(
+        "SELECT count(*) - count(DISTINCT (batch_id, source_row)) FROM import_rejects"
+    )[0][0]
     owners = {row[0] for row in store.run("SELECT DISTINCT last_batch_id FROM contacts")}
     owners |= {row[0] for row in store.run("SELECT DISTINCT batch_id FROM import_warnings")}
 
@@ -49,6 +52,8 @@ def audit_imports(store: Store) -> ImportBooks:
         problems.append(f"{contacts} contacts share {phones} phones")
     if off_key:
         problems.append(f"{off_key} contacts whose phone_key is not their phone's")
+    if repeated:
+        problems.append(f"{repeated} reject records repeat a batch's row")
     if contacts != sum(b["imported"] for b in done):
         problems.append(f"{contacts} contacts, {sum(b['imported'] for b in done)} imported")
     for b in done:

@@ -123,6 +123,18 @@ def check_ledger(db: Path) -> ImportBooks:
 EMPTY = ImportBooks()
 
 
+def test_the_books_find_a_reject_recorded_twice_for_one_row(workspace):
+    """import_rejects has no key (migration 009): the audit checks one per row."""
+    workspace.run_import(Path(__file__).parent / "fixtures" / "invalid_phones.csv")
+    with Store.open(workspace.db) as store:
+        assert audit_imports(store).problems == []
+        store.run(
+            "INSERT INTO import_rejects SELECT * FROM import_rejects ORDER BY source_row LIMIT 1"
+        )
+        problems = audit_imports(store).problems
+    assert any("1 reject records repeat a batch's row" in p for p in problems)
+
+
 def test_sigkill_at_any_moment_leaves_the_database_before_or_after_the_batch(generated, tmp_path):
     db, data_dir = tmp_path / "contacts.duckdb", tmp_path / "data"
     rng = random.Random(20261124)

@@ -265,7 +265,8 @@ def test_the_import_announces_its_stages_in_order(workspace, tmp_path):
 def test_a_database_from_before_migration_6_keeps_its_contacts_and_ids(workspace, tmp_path):
     """006 rebuilds `contacts` without its ART indexes: same rows, same ids, and the id
     sequence and the importer's phone check carry on from there. 007 turns attributes
-    and original cells from maps into JSON text, 008 adds every contact's phone_key."""
+    and original cells from maps into JSON text, 008 adds every contact's phone_key,
+    009 rebuilds import_rejects without its key and with zstd for the original cells."""
     import duckdb
 
     from store.db import migrations
@@ -307,7 +308,16 @@ def test_a_database_from_before_migration_6_keeps_its_contacts_and_ids(workspace
         assert keys == [(16502530000,), (14155550199,), (12127365000,), (442079460000,)]
         assert json.loads(original) == {"Phone": "12", 'Owner\'s "note"': "x"}
         constraints = store.run(
-            "SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'contacts' "
-            "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE')"
+            "SELECT table_name, count(*) FROM duckdb_constraints() "
+            "WHERE table_name IN ('contacts', 'import_rejects') "
+            "AND constraint_type IN ('PRIMARY KEY', 'UNIQUE') GROUP BY 1"
         )
-        assert constraints == [(0,)]
+        assert constraints == []
+        rejects = store.run("SELECT batch_id, source_row FROM import_rejects ORDER BY 1, 2")
+        assert rejects.count(("b0", 7)) == 1
+        assert len(rejects) == 1 + stats.rows_total - stats.imported - stats.updated
+        compressions = store.run(
+            "SELECT DISTINCT compression FROM pragma_storage_info('import_rejects') "
+            "WHERE column_name = 'original' AND segment_type = 'VARCHAR'"
+        )
+        assert compressions == [("ZSTD",)]
