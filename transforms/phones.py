@@ -81,7 +81,7 @@ def _by_country_kind(distinct: pl.DataFrame) -> list[pl.DataFrame]:
     common region without an international prefix, and the rest.
 
     Each country a part holds costs it a fixed ~20 ms of polars calls whatever its rows,
-    much of it compiling its 10 to 50 patterns again (~0.3-0.6 ms each: polars keeps 32
+    part of it compiling its 10 to 50 patterns again (~0.3-0.6 ms each: polars keeps 32
     compiled patterns per thread, and a pass uses 100-200): halves of one mix would
     each pay for every country.
     """
