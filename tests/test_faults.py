@@ -121,11 +121,12 @@ def check_ledger(db: Path) -> ImportBooks:
 
 
 EMPTY = ImportBooks()
+FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def test_the_books_find_a_reject_recorded_twice_for_one_row(workspace):
     """import_rejects has no key (migration 009): the audit checks one per row."""
-    workspace.run_import(Path(__file__).parent / "fixtures" / "invalid_phones.csv")
+    workspace.run_import(FIXTURES / "invalid_phones.csv")
     with Store.open(workspace.db) as store:
         assert audit_imports(store).problems == []
         store.run(

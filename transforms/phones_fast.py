@@ -536,7 +536,8 @@ def _plain_national_numbers(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataF
     if frame.height < DIRECT_MIN_ROWS:
         return frame.clear(), frame
     digits, plus, size = pl.col("digits"), pl.col("plus"), pl.col("digits").str.len_chars()
-    cases: list[tuple[pl.Expr, str, pl.Expr, str]] = []  # when, code, national number, region
+    # (when, its code, the digits before the national number, the region of its rules)
+    cases: list[tuple[pl.Expr, str, int, str]] = []
     counts = frame.group_by("plus", "region").len().filter(pl.col("len") >= DIRECT_MIN_ROWS)
     for region in counts.filter(~plus).get_column("region"):
         rules = _rules(region)
@@ -544,9 +545,7 @@ def _plain_national_numbers(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataF
         for prefix in (rules.idd, rules.national_prefix):
             if prefix is not None:
                 when &= ~digits.str.contains(prefix)
-        cases.append(
-            (when & size.is_between(2, MAX_NSN_LENGTH), rules.country_code, digits, region)
-        )
+        cases.append((when & size.is_between(2, MAX_NSN_LENGTH), rules.country_code, 0, region))
     if counts.filter(plus).get_column("len").sum() >= DIRECT_MIN_ROWS:
         frame = frame.with_columns(pl.when(plus).then(_code_of(digits)).alias("plus_code"))
         codes = frame.get_column("plus_code").drop_nulls().value_counts()
@@ -561,7 +560,7 @@ def _plain_national_numbers(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataF
             prefix = _rules(MAIN_REGION[code]).national_prefix
             if prefix is not None:
                 when &= ~national.str.contains(prefix)
-            cases.append((when, code, national, MAIN_REGION[code]))
+            cases.append((when, code, len(code), MAIN_REGION[code]))
     if not cases:
         return frame.clear(), frame.drop("plus_code", strict=False)
     case = pl.lit(None, pl.Int32)
@@ -570,16 +569,13 @@ def _plain_national_numbers(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataF
     frame = frame.with_columns(case.alias("case"))
     pick = pl.col("case")
 
-    def chosen(values: list[pl.Expr]) -> pl.Expr:
-        chosen = pl.lit(None, pl.String)
-        for number, value in reversed(list(enumerate(values))):
-            chosen = pl.when(pick == number).then(value).otherwise(chosen)
-        return chosen
+    def of_case(values: list[str | int], dtype: pl.DataType) -> pl.Expr:
+        return pick.replace_strict(dict(enumerate(values)), return_dtype=dtype)
 
     direct = frame.filter(pick.is_not_null()).with_columns(
-        chosen([pl.lit(code) for _, code, _, _ in cases]).alias("country_code"),
-        chosen([national for _, _, national, _ in cases]).alias("national"),
-        chosen([pl.lit(region) for *_, region in cases]).alias("meta_region"),
+        country_code=of_case([code for _, code, _, _ in cases], pl.String()),
+        national=digits.str.slice(of_case([skip for _, _, skip, _ in cases], pl.Int64())),
+        meta_region=of_case([region for *_, region in cases], pl.String()),
     )
     rest = frame.filter(pick.is_null()).drop("case", "plus_code", strict=False)
     return direct.with_columns(nsn=pl.col("national")).select(NATIONAL_COLUMNS), rest
