@@ -34,7 +34,7 @@ STAGES = (
     ("prepare (read-ahead thread, overlapping)", "contacts.readahead", "prepare_chunk"),
     ("prepare.apply_mapping", "transforms.prepare", "apply_mapping"),
     ("prepare.validate_raw", "transforms.prepare", "_split_malformed"),
-    ("prepare.phones", "transforms.prepare", "phone_lookup"),
+    ("prepare.phones", "transforms.prepare", "phone_answers"),
     ("prepare.choose_phones", "transforms.prepare", "choose_phones"),
     ("prepare.validate_clean", "transforms.prepare", "_split_schema_violations"),
     ("dedupe.lookup", "contacts.importer", "known_contacts"),

@@ -11,7 +11,6 @@ from examples_scale import scaled
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transforms import phones_fast
 from transforms.phones import LOOKUP_SCHEMA, normalize_phone, phone_lookup, vectorized_answers
 from transforms.phones_fast import SHAPE, SHAPE_NON_DIGITS, region_usable, rules_for
 
@@ -38,7 +37,7 @@ def scalar(raw: str | None, region: str | None) -> dict[str, object]:
 
 
 def fast(pairs: list[tuple[str | None, str | None]]) -> tuple[dict, list]:
-    """({(raw, region): answer} for the pairs answered with polars, the pairs left over)."""
+    """({(raw, region): answer} for the pairs answered in bulk, the pairs left over)."""
     frame = pl.DataFrame(pairs, schema={"raw": pl.String, "region": pl.String}, orient="row")
     answered, rest = vectorized_answers(frame.unique())
     answers = {}
@@ -141,21 +140,14 @@ LEFT = [
 ]
 
 
-@pytest.mark.parametrize("large", [False, True])
-def test_table_of_shapes_is_answered_with_polars_and_agrees(large: bool, monkeypatch):
-    if large:
-        as_large_groups(monkeypatch)
+def test_table_of_shapes_is_answered_in_bulk_and_agrees():
     answers = assert_agrees(ANSWERED)
     assert sorted(answers) == sorted(ANSWERED)
 
 
-@pytest.mark.parametrize("large", [False, True])
-def test_every_example_number_agrees_written_at_home(large: bool, monkeypatch):
-    """In national format, with a national prefix, and as bare digits, read in its own
-    region: at home the country and national prefix steps are skipped where they would
-    change nothing."""
-    if large:
-        as_large_groups(monkeypatch)
+def test_every_example_number_agrees_written_at_home():
+    """In national format, with a national prefix, and with the country code, read in
+    its own region."""
     batch = []
     for region, code, nsn in examples():
         prefix = phonenumbers.PhoneMetadata.metadata_for_region(region).national_prefix or ""
@@ -181,8 +173,8 @@ def test_lookup_answers_every_pair_like_the_scalar_function():
             assert {f: row[f] for f in FIELDS} == scalar(row["raw"], row["region"])
 
 
-def test_every_region_runs_with_polars():
-    """All of the pinned library's patterns compile in the regex crate (no lookaround)."""
+def test_every_region_is_answered_in_bulk():
+    """All of the pinned library's patterns fit the automata's syntax."""
     assert [r for r in REGIONS if rules_for(r) is None] == []
     assert all(region_usable(r) for r in REGIONS)
 
@@ -254,27 +246,14 @@ pairs = st.one_of(
 )
 
 
-def as_large_groups(patch: pytest.MonkeyPatch) -> None:
-    """Take the paths of large groups (a chunk's thousands of numbers of one region or
-    code) for any batch: plain national numbers, time zone keys by first digits."""
-    patch.setattr(phones_fast, "DIRECT_MIN_ROWS", 1)
-    patch.setattr(phones_fast, "ZONE_HEAD_MIN_ROWS", 0)
-
-
 @settings(max_examples=scaled(60), deadline=None)
-@given(batch=st.lists(pairs, min_size=1, max_size=40), large=st.booleans())
-def test_answers_agree_with_normalize_phone(batch: list[tuple[str, str]], large: bool):
-    with pytest.MonkeyPatch.context() as patch:
-        if large:
-            as_large_groups(patch)
-        assert_agrees(batch)
+@given(batch=st.lists(pairs, min_size=1, max_size=40))
+def test_answers_agree_with_normalize_phone(batch: list[tuple[str, str]]):
+    assert_agrees(batch)
 
 
-@pytest.mark.parametrize("large", [False, True])
-def test_every_example_number_agrees_written_abroad(large: bool, monkeypatch):
+def test_every_example_number_agrees_written_abroad():
     """Every region's example numbers, written internationally, their time zones too."""
-    if large:
-        as_large_groups(monkeypatch)
     batch = [(f"+{code} {nsn}", "US") for _, code, nsn in examples()]
     answers = assert_agrees(batch)
     assert len(answers) > 0.9 * len(set(batch))
@@ -296,22 +275,23 @@ def test_shape_cells_lose_exactly_their_non_digits(cells: list[str]):
 
 @settings(max_examples=scaled(25), deadline=None)
 @given(batch=st.lists(st.tuples(nanp, st.just("US")), min_size=1, max_size=40))
-def test_nanp_shapes_are_answered_with_polars(batch: list[tuple[str, str]]):
+def test_nanp_shapes_are_answered_in_bulk(batch: list[tuple[str, str]]):
     answers, rest = fast(batch)
     assert rest == []
     for (raw, region), answer in answers.items():
         assert answer == scalar(raw, region), (raw, region)
 
 
-@pytest.mark.parametrize(("chunk_size", "split_from"), [(1, 10**9), (3, 10**9), (5, 1)])
-def test_chunks_do_not_change_answers(chunk_size: int, split_from: int, monkeypatch):
-    """Nor does the split into home-region numbers and the rest (from `split_from`)."""
+@pytest.mark.parametrize("chunk_size", [1, 3, 200_000])
+def test_bulk_path_and_chunks_do_not_change_answers(chunk_size: int, monkeypatch):
+    """A lookup under BULK_MIN pairs asks the library for each; above it, the bulk path
+    answers the same, whatever its chunks."""
     from transforms import phones
 
     schema = {"raw": pl.String, "region": pl.String}
-    frame = pl.DataFrame(ANSWERED[:12], schema=schema, orient="row")
-    whole = phone_lookup(frame).sort("raw", "region")
-    monkeypatch.setattr(phones, "PARALLEL_MIN", split_from)
-    if split_from == 1:
-        assert len(phones._by_country_kind(frame.unique())) == 2
-    assert phone_lookup(frame, chunk_size=chunk_size).sort("raw", "region").equals(whole)
+    frame = pl.DataFrame([*ANSWERED, *LEFT], schema=schema, orient="row")
+    assert frame.height < phones.BULK_MIN
+    by_library = phone_lookup(frame).sort("raw", "region")
+    monkeypatch.setattr(phones, "BULK_MIN", 0)
+    in_bulk = phone_lookup(frame, chunk_size=chunk_size).sort("raw", "region")
+    assert in_bulk.equals(by_library)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import polars as pl
+import pytest
 from examples_scale import scaled
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from transforms import phones
 from transforms.dedupe import merge_known, split_known
 from transforms.mapping import ROW, map_columns, struct_entries
 from transforms.prepare import PreparedBatch, prepare_batch
@@ -180,6 +182,19 @@ def test_preparing_in_chunks_gives_the_same_batch(
     for name in ("contacts", "duplicates_in_file", "rejects", "warnings"):
         assert getattr(chunked, name).equals(getattr(whole, name)), name
     assert (chunked.rows_total, chunked.blank_rows) == (whole.rows_total, whole.blank_rows)
+
+
+@settings(max_examples=scaled(40), deadline=None)
+@given(rows=rows)
+def test_bulk_phone_path_gives_the_same_batch(rows: list[dict[str, str | None]]):
+    """Files of BULK_MIN cells or more take the bulk phone path: same contacts,
+    duplicates, rejects and warnings as asking the library for each cell."""
+    by_library = prepare(rows)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(phones, "BULK_MIN", 0)
+        in_bulk = prepare(rows)
+    for name in ("contacts", "duplicates_in_file", "rejects", "warnings"):
+        assert getattr(in_bulk, name).equals(getattr(by_library, name)), name
 
 
 @settings(max_examples=scaled(40), deadline=None)

@@ -12,8 +12,6 @@ rules, vectorized, checked to agree with it) and leaves the rest to `normalize_p
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import polars as pl
 
 from transforms.phone_rules import (  # noqa: F401 - re-exported: the module's scalar API
@@ -35,15 +33,17 @@ from transforms.phone_rules import (  # noqa: F401 - re-exported: the module's s
     _valid_e164,
     normalize_phone,
 )
-from transforms.phones_fast import parse_common
+from transforms.phones_fast import ANSWER_SCHEMA, parse_common
 
 SCIENTIFIC_PLUS = r"^ *\+?([0-9])(?:[.,]([0-9]+))?[eE]\+([0-9]{1,2}) *$"
 FLOAT_TAIL_SPACES = r"^ *\+?([0-9]{6,17})\.0+ *$"
 DIGITS_ONLY_SPACES = r"^ *([0-9]{6,17}) *$"
 
-LOOKUP_CHUNK = 200_000  # distinct pairs per vectorized pass: bounds the memory of a pass
-LOOKUP_THREADS = 2  # passes at a time (polars releases the GIL while it works)
-PARALLEL_MIN = 20_000  # distinct pairs worth splitting in two for two threads
+LOOKUP_CHUNK = 1_000_000  # distinct pairs per bulk pass: bounds the memory of a pass
+# Distinct pairs worth the bulk path. Its automata for a region cost up to ~0.2 s to
+# build, once per process; the library answers a pair in ~60 us.
+BULK_MIN = 5_000
+ROW_INDEX = "_cell"  # a cell's row in phone_answers' input
 
 LOOKUP_SCHEMA = {
     "raw": pl.String,
@@ -59,53 +59,43 @@ LOOKUP_SCHEMA = {
 
 
 def phone_lookup(pairs: pl.DataFrame, chunk_size: int = LOOKUP_CHUNK) -> pl.DataFrame:
-    """Answer each distinct (raw, region) pair once; join the result back on both columns.
+    """Answer each distinct (raw, region) pair once: a row per distinct pair, to join
+    back on both columns."""
+    return phone_answers(pairs.select("raw", "region").unique(), chunk_size)
 
-    Common shapes are answered with polars (`phones_fast.parse_common`, the library's
-    own rules, vectorized), `chunk_size` pairs at a time to bound memory; the rest, one
-    value at a time, by `normalize_phone`.
+
+def phone_answers(cells: pl.DataFrame, chunk_size: int = LOOKUP_CHUNK) -> pl.DataFrame:
+    """LOOKUP_SCHEMA answers for each (raw, region) row of `cells`, in its order.
+
+    From BULK_MIN rows, common shapes are answered in bulk (`phones_fast.parse_common`,
+    the library's own rules as automata), `chunk_size` rows at a time to bound memory,
+    and the rest by `normalize_phone`, once per distinct pair; below, every distinct
+    pair by `normalize_phone`.
     """
-    distinct = pairs.select("raw", "region").unique()
-    chunks = [
-        part.slice(at, chunk_size)
-        for part in _by_country_kind(distinct)
-        for at in range(0, part.height, chunk_size)
-    ]
-    with ThreadPoolExecutor(LOOKUP_THREADS) as pool:
-        answers = list(pool.map(_lookup_chunk, chunks))
-    return pl.concat(answers) if answers else pl.DataFrame(schema=LOOKUP_SCHEMA)
+    cells = cells.select(pl.col("raw", "region").cast(pl.String))
+    if cells.height < BULK_MIN:
+        answers = _library_answers(cells.unique())
+        return cells.join(answers, on=["raw", "region"], how="left", nulls_equal=True,
+                          maintain_order="left").select(_lookup_columns(answers))  # fmt: skip
+    indexed = cells.with_row_index(ROW_INDEX)
+    frames = []
+    for at in range(0, cells.height, chunk_size):
+        answered, rest = vectorized_answers(indexed.slice(at, chunk_size))
+        by_library = _library_answers(rest.select("raw", "region").unique())
+        rest = rest.join(by_library, on=["raw", "region"], how="left", nulls_equal=True)
+        frames += [answered, rest]
+    answers = pl.concat([frame.select(ROW_INDEX, *_lookup_columns(frame)) for frame in frames])
+    return answers.sort(ROW_INDEX).drop(ROW_INDEX)
 
 
-def _by_country_kind(distinct: pl.DataFrame) -> list[pl.DataFrame]:
-    """Once there is enough work, two parts for two threads: numbers written in the most
-    common region without an international prefix, and the rest.
-
-    Each country a part holds costs it a fixed ~20 ms of polars calls whatever its rows,
-    part of it compiling its 10 to 50 patterns again (~0.3-0.6 ms each: polars keeps 32
-    compiled patterns per thread, and a pass uses 100-200): halves of one mix would
-    each pay for every country.
-    """
-    if distinct.height < PARALLEL_MIN:
-        return [distinct]
-    top = distinct.get_column("region").drop_nulls().mode().sort().first()
-    home = (pl.col("region") == top) & ~pl.col("raw").str.contains(r"^[ (]*(?:\+|00)")
-    marked = distinct.with_columns(home.fill_null(False).alias("_home"))
-    return marked.partition_by("_home", include_key=False)
-
-
-def _lookup_chunk(distinct: pl.DataFrame) -> pl.DataFrame:
-    answered, rest = vectorized_answers(distinct)
-    frames = [answered, _library_answers(rest)]
-    return pl.concat([frame.select(_lookup_columns(frame)) for frame in frames])
-
-
-def vectorized_answers(distinct: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(answers found with polars, the distinct (raw, region) pairs left to normalize_phone)."""
+def vectorized_answers(pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(answers found in bulk, the rows left to normalize_phone), with the other columns
+    of `pairs` (raw and region, and a row index, say)."""
     blank = pl.col("raw").is_null() | pl.col("raw").str.contains(r"^[ \t\r\n]*$")
-    missing = distinct.filter(blank).with_columns(reason=pl.lit(MISSING))
-    parsed, rest = parse_common(distinct.filter(~blank))
+    missing = pairs.filter(blank).with_columns(reason=pl.lit(MISSING))
+    parsed, rest = parse_common(pairs.filter(~blank))
     answered, rest = _with_damage(_with_reasons(parsed), rest)
-    return pl.concat([missing, answered], how="diagonal_relaxed"), rest
+    return pl.concat([missing, *answered], how="diagonal_relaxed"), rest
 
 
 def _lookup_columns(frame: pl.DataFrame) -> list[pl.Expr]:
@@ -141,16 +131,20 @@ def _with_reasons(parsed: pl.DataFrame) -> pl.DataFrame:
         pl.when(valid)
         .then(pl.col("number_type").replace_strict(_LINE_TYPES, return_dtype=pl.String))
         .alias("line_type"),
-        pl.col("time_zones").list.filter(pl.element() != "Etc/Unknown"),
+        "time_zones",
+        *(column for column in parsed.columns if column not in ANSWER_SCHEMA),
     )
 
 
-def _with_damage(answered: pl.DataFrame, rest: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _with_damage(
+    answered: pl.DataFrame, rest: pl.DataFrame
+) -> tuple[list[pl.DataFrame], pl.DataFrame]:
     """_damaged, vectorized: (answers, pairs left to the library).
 
     Answers scientific-notation cells with 'E+' from `rest` (the library never parses
     them), and refines the invalid answers of float-tail and digits-only cells. Each
-    suggestion is `_valid_e164(first, region) or _valid_e164(second, region)`.
+    suggestion is `_valid_e164(first, region) or _valid_e164(second, region)`. Only
+    invalid answers are looked at: valid ones go through untouched.
     """
     raw = pl.col("raw")
     is_scientific = raw.str.contains(SCIENTIFIC_PLUS)
@@ -162,8 +156,8 @@ def _with_damage(answered: pl.DataFrame, rest: pl.DataFrame) -> tuple[pl.DataFra
     no_text = pl.lit(None, pl.String)
     shapes = raw.str.contains(FLOAT_TAIL_SPACES) | raw.str.contains(DIGITS_ONLY_SPACES)
     invalid = pl.col("e164").is_null()
-    plain, maybe = answered.filter(~invalid), answered.filter(invalid)
-    plain = pl.concat([plain, maybe.filter(~shapes)])
+    valid, maybe = answered.filter(~invalid), answered.filter(invalid)
+    plain = maybe.filter(~shapes)
     maybe = maybe.filter(shapes)
     damaged = pl.concat(
         [
@@ -207,9 +201,9 @@ def _with_damage(answered: pl.DataFrame, rest: pl.DataFrame) -> tuple[pl.DataFra
         .then(pl.col("reason"))
         .otherwise(pl.lit(SPREADSHEET_DAMAGED)),
     )
-    unsure = damaged.filter(~pl.col("known")).select("raw", "region")
+    unsure = damaged.filter(~pl.col("known")).select(rest.columns)
     return (
-        pl.concat([plain, damaged.filter(pl.col("known"))], how="diagonal_relaxed"),
+        [valid, plain, damaged.filter(pl.col("known"))],
         pl.concat([rest.filter(~is_scientific), unsure]),
     )
 

@@ -1,14 +1,14 @@
-"""What `phonenumbers` would answer for common phone shapes, computed with polars.
+"""What `phonenumbers` would answer for common phone shapes, computed for a whole batch.
 
 `parse_common(pairs)` splits distinct (raw, region) pairs in two: the ones whose shape it
-fully understands (NANP and national numbers with `()-. /` punctuation, `+CC` and IDD
-prefixes, extensions ` x12`, ` ext. 12`, ` #12`, `;ext=12`), answered here, and the rest,
-left to the library. Answers follow the library step by step (`parse`,
-`region_code_for_number`, `number_type`, `is_possible_number_with_reason`,
-`time_zones_for_number`) with the installed library's own metadata: its regular
-expressions run in the Rust `regex` engine, which has the same leftmost-first semantics
-for the syntax they use (no lookaround, no backreferences; a region whose patterns do not
-compile is left to the library). A few private helpers of the pinned version are used
+fully understands (national numbers with `()-. /` punctuation, `+CC` and IDD prefixes,
+extensions ` x12`, ` ext. 12`, ` #12`, `;ext=12`), answered here, and the rest, left to
+the library. Answers follow the library step by step (`parse`, `region_code_for_number`,
+`number_type`, `is_possible_number_with_reason`, `time_zones_for_number`) with the
+installed library's own metadata, turned into automata over digits
+(`transforms.phone_automata`): every row of a batch walks them at once, one digit
+position per numpy step, whatever its country, so a batch costs about the same with one
+country as with fifty. A few private helpers of the pinned version are used
 (`_test_number_length`, `_GEO_MOBILE_COUNTRIES`, `_country_level_time_zones_for_number`).
 Exactness is checked by tests/test_phones_fast.py and bench/phones_agreement.py; re-run
 both when bumping phonenumbers.
@@ -16,13 +16,14 @@ both when bumping phonenumbers.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
+import numpy as np
 import phonenumbers
 import polars as pl
+import pyarrow as pa
 from phonenumbers import (
     COUNTRY_CODE_TO_REGION_CODE,
     NumberParseException,
@@ -32,6 +33,19 @@ from phonenumbers import (
 )
 from phonenumbers.phonenumberutil import _GEO_MOBILE_COUNTRIES, _test_number_length
 from phonenumbers.timezone import TIMEZONE_DATA, _country_level_time_zones_for_number
+
+from transforms.phone_automata import (
+    FULL,
+    PREFIX,
+    Automaton,
+    FirstMatch,
+    Unsupported,
+    ZonePrefixes,
+    automaton,
+    first_match,
+    run,
+    zone_prefixes,
+)
 
 # Leading '(' or spaces, an optional '+', the number (digits first), an optional extension.
 # Anything else (letters, other punctuation, several '+') is left to the library.
@@ -46,6 +60,7 @@ SHAPE_NON_DIGITS = tuple(" (+).-/eExXtTnN#:;=")
 MAX_RAW_LENGTH = 80  # far below the library's 250; longer cells are left to it
 MIN_DIGITS = 3  # with 3 digits a cell of this shape is always "viable" to the library
 MAX_NSN_LENGTH = 17
+UNKNOWN = PhoneNumberType.UNKNOWN
 TYPED_DESCS = (  # _number_type_helper's order, before fixed line and mobile
     ("premium_rate", PhoneNumberType.PREMIUM_RATE),
     ("toll_free", PhoneNumberType.TOLL_FREE),
@@ -56,8 +71,8 @@ TYPED_DESCS = (  # _number_type_helper's order, before fixed line and mobile
     ("uan", PhoneNumberType.UAN),
     ("voicemail", PhoneNumberType.VOICEMAIL),
 )
-UNKNOWN = PhoneNumberType.UNKNOWN
 KEEPS_STRIPPED = (ValidationResult.IS_POSSIBLE, ValidationResult.TOO_LONG)
+GEOGRAPHICAL = (PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 ANSWER_SCHEMA = {
     "raw": pl.String,
     "region": pl.String,
@@ -67,99 +82,170 @@ ANSWER_SCHEMA = {
     "possible": pl.Int8,  # is_possible_number_with_reason of a parsed, invalid number
     "phone_region": pl.String,
     "number_type": pl.Int8,
-    "time_zones": pl.List(pl.String),  # time_zones_for_number, as the library returns it
+    "time_zones": pl.List(pl.String),  # time_zones_for_number without 'Etc/Unknown'
 }
-_MAX_LENGTH_TABLE = MAX_RAW_LENGTH + 1
-# Metadata syntax that means the same to Python's re and the regex crate on ASCII digits:
-# digits, \d, classes, groups, (?:, alternation, quantifiers, anchors. No lookaround,
-# backreferences, flags, or class set operations ('--', '&&', '~~', nested '[').
-_PORTABLE = re.compile(r"(?:\\d|\(\?:|[0-9()|?\[\]{},$^*+.-])*")
-_CLASS_OPERATIONS = ("--", "&&", "~~", "[[")
-_TRANSFORM = re.compile(r"(?:[0-9]|\\[0-9])*")  # digits and group references
+LENGTHS = 128  # length tables cover 0..LENGTHS-1 digits; longer is TOO_LONG everywhere
+NO_ERROR = -1
 
 
-@dataclass(frozen=True)
-class Desc:
-    pattern: str  # anchored for a full match
-    lengths: tuple[int, ...]  # empty: any length
+# --- the metadata, as tables --------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Rules:
-    """One region's metadata, in the form the expressions below use."""
+    """One region's parsing rules, in the form the batch steps use."""
 
     region: str
-    country_code: str
-    idd: str | None  # anchored at the start
-    national_prefix: str | None  # anchored at the start
-    transform: str | None  # in the regex crate's replacement syntax
-    prefix_groups: int
-    general: Desc | None
-    length_check: dict[int, int]  # NSN length -> _test_number_length result
-    leading_digits: str | None
-    typed: tuple[tuple[Desc, int], ...]
-    fixed_line: Desc | None
-    mobile: Desc | None
-    same_mobile_and_fixed_line: bool
+    country_code: int
+    idd: FirstMatch | None  # international_prefix
+    national_prefix: FirstMatch | None  # national_prefix_for_parsing
+    transform: tuple[str, int] | None  # national_prefix_transform_rule: literal + group
+    general: Automaton | None  # the general description, matched in full
+    length_check: np.ndarray  # (LENGTHS,) int8: _test_number_length by length
 
 
-def portable(pattern: str) -> bool:
-    """Whether polars runs `pattern` exactly as the library's `re` does."""
-    if not _PORTABLE.fullmatch(pattern) or any(op in pattern for op in _CLASS_OPERATIONS):
-        return False
-    try:
-        pl.Series([""]).str.contains(pattern)
-    except pl.exceptions.PolarsError:
-        return False
-    return True
-
-
-def _desc(desc: phonenumbers.PhoneNumberDesc | None) -> Desc | None:
-    if desc is None or not desc.national_number_pattern:
+def _transform(rule: str | None, groups: int) -> tuple[str, int] | None:
+    """A transform rule as (literal, group index): every rule of the metadata is digits
+    followed by one group reference."""
+    if not rule:
         return None
-    return Desc(f"^(?:{desc.national_number_pattern})$", tuple(desc.possible_length))
+    literal, _, group = rule.partition("\\")
+    if (not literal.isdigit() and literal) or not group.isdigit() or not 1 <= int(group) <= groups:
+        raise Unsupported(f"transform rule {rule!r}")
+    return literal, int(group) - 1
+
+
+def _metadata(region: str) -> phonenumbers.PhoneMetadata | None:
+    return PhoneMetadata.metadata_for_region(region, None)
 
 
 @cache
 def rules_for(region: str) -> Rules | None:
-    """The region's rules, or None when one of its patterns cannot run in polars."""
-    meta = PhoneMetadata.metadata_for_region(region, None)
+    """The region's rules, or None when one of its patterns is outside the automata's
+    syntax (its numbers are then left to the library)."""
+    meta = _metadata(region)
     if meta is None:
         return None
-    prefix = meta.national_prefix_for_parsing or None
-    rule = meta.national_prefix_transform_rule or None
-    rules = Rules(
-        region=region,
-        country_code=str(meta.country_code),
-        idd=f"^(?:{meta.international_prefix})" if meta.international_prefix else None,
-        national_prefix=f"^(?:{prefix})" if prefix else None,
-        transform=re.sub(r"\\(\d)", r"${\1}", rule) if rule else None,
-        prefix_groups=re.compile(prefix).groups if prefix else 0,
-        general=_desc(meta.general_desc),
-        length_check={n: _test_number_length("0" * n, meta) for n in range(_MAX_LENGTH_TABLE + 1)},
-        leading_digits=f"^(?:{meta.leading_digits})" if meta.leading_digits else None,
-        typed=tuple((d, kind) for name, kind in TYPED_DESCS if (d := _desc(getattr(meta, name)))),
-        fixed_line=_desc(meta.fixed_line),
-        mobile=_desc(meta.mobile),
-        same_mobile_and_fixed_line=bool(meta.same_mobile_and_fixed_line_pattern),
-    )
-    patterns = [rules.idd, rules.national_prefix, rules.leading_digits]
-    descs = [rules.general, rules.fixed_line, rules.mobile, *(d for d, _ in rules.typed)]
-    patterns += [d.pattern for d in descs if d is not None]
-    if rule and not _TRANSFORM.fullmatch(rule):
+    try:
+        prefix = (
+            first_match(meta.national_prefix_for_parsing)
+            if meta.national_prefix_for_parsing
+            else None
+        )
+        transform = _transform(meta.national_prefix_transform_rule, prefix.groups if prefix else 0)
+        if transform is not None and prefix is not None and prefix.groups == 0:
+            raise Unsupported("a transform rule without groups")
+        general = meta.general_desc.national_number_pattern if meta.general_desc else None
+        return Rules(
+            region=region,
+            country_code=meta.country_code,
+            idd=first_match(meta.international_prefix) if meta.international_prefix else None,
+            national_prefix=prefix,
+            transform=transform,
+            general=automaton([(general, FULL)]) if general else None,
+            length_check=np.array(
+                [_test_number_length("0" * n, meta) for n in range(LENGTHS)], dtype=np.int8
+            ),
+        )
+    except Unsupported:
         return None
-    return rules if all(portable(p) for p in patterns if p) else None
 
 
-MAIN_REGION = {str(code): regions[0] for code, regions in COUNTRY_CODE_TO_REGION_CODE.items()}
-_CODES = list(MAIN_REGION)
+@dataclass(frozen=True)
+class CodeRules:
+    """What a country calling code's regions make of national significant numbers: one
+    automaton over every region's leading digits and number patterns, and per final
+    state and length the region that claims the number and its type."""
+
+    country_code: int
+    regions: tuple[str, ...]
+    automaton: Automaton
+    claimed: np.ndarray  # (states, MAX_NSN_LENGTH + 1) int16: index in `regions`, -1: none
+    number_type: np.ndarray  # (states, MAX_NSN_LENGTH + 1) int8: PhoneNumberType
+
+
+def _desc(meta: phonenumbers.PhoneMetadata, name: str) -> phonenumbers.PhoneNumberDesc | None:
+    desc = getattr(meta, name)
+    return desc if desc is not None and desc.national_number_pattern else None
 
 
 @cache
-def code_usable(country_code: str) -> bool:
-    """Whether every region of a country calling code has rules (non-geographic: no)."""
-    regions = COUNTRY_CODE_TO_REGION_CODE.get(int(country_code), ())
-    return bool(regions) and all(r != "001" and rules_for(r) is not None for r in regions)
+def code_rules(country_code: int) -> CodeRules | None:
+    """The code's rules, or None when one of its regions has none (non-geographic
+    codes, or a pattern outside the automata's syntax)."""
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code, ())
+    if not regions or any(r == "001" or rules_for(r) is None for r in regions):
+        return None
+    patterns: list[tuple[str, str]] = []
+    ids: dict[tuple[str, str], int] = {}  # (region, desc name or 'leading') -> pattern id
+    for region in regions:
+        meta = _metadata(region)
+        assert meta is not None
+        if meta.leading_digits:
+            ids[region, "leading"] = len(patterns)
+            patterns.append((meta.leading_digits, PREFIX))
+        names = ["general_desc", *(name for name, _ in TYPED_DESCS), "fixed_line", "mobile"]
+        for name in names:
+            desc = _desc(meta, name)
+            if desc is not None:
+                ids[region, name] = len(patterns)
+                patterns.append((desc.national_number_pattern, FULL))
+    try:
+        machine = automaton(patterns)
+    except Unsupported:
+        return None
+
+    def matches(matched: frozenset[int], region: str, name: str, length: int) -> bool:
+        """_is_number_matching_desc: possible lengths, then the pattern."""
+        desc = _desc(_metadata(region), name)  # type: ignore[arg-type]
+        if desc is None or ids[region, name] not in matched:
+            return False
+        return not desc.possible_length or length in desc.possible_length
+
+    def number_type(matched: frozenset[int], region: str, length: int) -> int:
+        """_number_type_helper."""
+        if not matches(matched, region, "general_desc", length):
+            return UNKNOWN
+        for name, kind in TYPED_DESCS:
+            if matches(matched, region, name, length):
+                return kind
+        same = _metadata(region).same_mobile_and_fixed_line_pattern  # type: ignore[union-attr]
+        if matches(matched, region, "fixed_line", length):
+            if same or matches(matched, region, "mobile", length):
+                return PhoneNumberType.FIXED_LINE_OR_MOBILE
+            return PhoneNumberType.FIXED_LINE
+        if not same and matches(matched, region, "mobile", length):
+            return PhoneNumberType.MOBILE
+        return UNKNOWN
+
+    def claim(matched: frozenset[int], length: int) -> int:
+        """region_code_for_number: the first region that claims the number."""
+        if len(regions) == 1:
+            return 0
+        for index, region in enumerate(regions):
+            if (region, "leading") in ids:
+                if ids[region, "leading"] in matched:
+                    return index
+            elif number_type(matched, region, length) != UNKNOWN:
+                return index
+        return -1
+
+    states = len(machine.matched)
+    claimed = np.full((states, MAX_NSN_LENGTH + 1), -1, dtype=np.int16)
+    kinds = np.full((states, MAX_NSN_LENGTH + 1), UNKNOWN, dtype=np.int8)
+    answers: dict[tuple[frozenset[int], int], tuple[int, int]] = {}
+    for state, matched in enumerate(machine.matched):
+        for length in range(MAX_NSN_LENGTH + 1):
+            key = (matched, length)
+            if key not in answers:
+                index = claim(matched, length)
+                kind = number_type(matched, regions[index], length) if index >= 0 else UNKNOWN
+                answers[key] = (index, kind)
+            claimed[state, length], kinds[state, length] = answers[key]
+    return CodeRules(country_code, tuple(regions), machine, claimed, kinds)
+
+
+MAIN_REGION = {code: regions[0] for code, regions in COUNTRY_CODE_TO_REGION_CODE.items()}
 
 
 @cache
@@ -167,200 +253,480 @@ def region_usable(region: str) -> bool:
     """Whether numbers written in this region can be answered here."""
     if region not in phonenumbers.SUPPORTED_REGIONS or rules_for(region) is None:
         return False
-    return code_usable(str(phonenumbers.country_code_for_region(region)))
+    return code_rules(phonenumbers.country_code_for_region(region)) is not None
+
+
+@dataclass(frozen=True)
+class ZoneSets:
+    """time_zones_for_number's answers as ids of distinct zone lists ('Etc/Unknown'
+    left out): by time zone key (the trie's key index), by country code, and none."""
+
+    trie: ZonePrefixes
+    by_key: np.ndarray  # (keys,) int32
+    by_country: dict[int, int]  # _country_level_time_zones_for_number of a code
+    unknown: int
+    lists: pl.Series  # List(String), one per id
 
 
 @cache
-def _zone_table() -> pl.DataFrame:
-    """zone_key -> time zones: E.164 digit prefixes, and '+CC' for country-level answers."""
-    country = {
-        f"+{code}": _country_level_time_zones_for_number(phonenumbers.PhoneNumber(code))
-        for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+def zone_sets() -> ZoneSets:
+    ids: dict[tuple[str, ...], int] = {}
+
+    def set_id(zones: Sequence[str]) -> int:
+        kept = tuple(zone for zone in zones if zone != "Etc/Unknown")
+        return ids.setdefault(kept, len(ids))
+
+    keys = list(TIMEZONE_DATA)
+    by_key = np.array([set_id(TIMEZONE_DATA[key]) for key in keys], dtype=np.int32)
+    by_country = {
+        code: set_id(_country_level_time_zones_for_number(phonenumbers.PhoneNumber(code)))
+        for code in COUNTRY_CODE_TO_REGION_CODE
     }
-    entries = {**TIMEZONE_DATA, **country}
-    return pl.DataFrame(
-        {"zone_key": list(entries), "time_zones": [list(z) for z in entries.values()]},
-        schema={"zone_key": pl.String, "time_zones": pl.List(pl.String)},
-    )
-
-
-DIRECT_MIN_ROWS = 5_000  # rows of one region (or '+' code) worth a lane of their own
-# the columns of a row once its national significant number ('nsn') is known
-NATIONAL_COLUMNS = (
-    "raw", "region", "ext", "country_code", "national", "meta_region", "unsure",
-    "parse_error", "nsn",
-)  # fmt: skip
-ZONE_HEAD = 4  # E.164 digits looked up at once: 1 + the area code for NANP
-ZONE_HEAD_MIN_ROWS = 20_000  # rows of one country code worth the lookup by head
-_LONGER = "+"  # a zone key never holds '+': "this head has longer keys"
+    unknown = set_id(())
+    lists = pl.Series([list(zones) for zones in ids], dtype=pl.List(pl.String))
+    return ZoneSets(zone_prefixes(keys), by_key, by_country, unknown, lists)
 
 
 @cache
-def _zone_keys_of(country_code: str) -> dict[int, dict[str, str]]:
-    """The time zone prefixes a number of this code can start with, by length."""
-    sizes: dict[int, dict[str, str]] = {}
-    for key in TIMEZONE_DATA:
-        if key.startswith(country_code) or country_code.startswith(key):
-            sizes.setdefault(len(key), {})[key] = key
-    return sizes
+def _is_code() -> np.ndarray:
+    """(1000,) bool: which values of 1-3 digits are country calling codes."""
+    table = np.zeros(1000, dtype=bool)
+    table[[code for code in COUNTRY_CODE_TO_REGION_CODE if code < 1000]] = True
+    return table
 
 
-@cache
-def _zone_heads(country_code: str) -> dict[str, str]:
-    """Each possible first ZONE_HEAD digits -> its longest zone prefix among the keys of at
-    most ZONE_HEAD digits, or _LONGER when a longer key starts with them."""
-    sizes = _zone_keys_of(country_code)
-    longer = {key[:ZONE_HEAD] for size, keys in sizes.items() if size > ZONE_HEAD for key in keys}
-    free = ZONE_HEAD - len(country_code)
-    heads = {}
-    for tail in range(10**free):
-        head = f"{country_code}{tail:0{free}d}"
-        if head in longer:
-            heads[head] = _LONGER
-            continue
-        for size in sorted((size for size in sizes if size <= ZONE_HEAD), reverse=True):
-            if head[:size] in sizes[size]:
-                heads[head] = head[:size]
-                break
-    return heads
+# --- digits of a batch ----------------------------------------------------------------------
 
 
-@cache
-def _zone_key(country_code: str) -> pl.Expr:
-    """The longest time zone prefix of the E.164 digits (country code + 'nsn')."""
-    sizes = _zone_keys_of(country_code)
-    digits = pl.concat_str(pl.lit(country_code), pl.col("nsn"))
-    # a hash lookup per prefix length (a join): faster than is_in on a list literal
-    found = [
-        digits.str.slice(0, size).replace_strict(sizes[size], default=None, return_dtype=pl.String)
-        for size in sorted(sizes, reverse=True)
-    ]
-    return pl.coalesce(found) if found else pl.lit(None, pl.String)  # the longest wins
+class _Numbers:
+    """Digit strings in one buffer that only grows: a number is (start, length) into
+    `digits` (values 0-9)."""
+
+    def __init__(self, series: pl.Series) -> None:
+        array = series.rechunk().to_arrow()  # large_string: offsets and bytes
+        buffers = array.buffers()
+        offsets = np.frombuffer(buffers[1], dtype=np.int64)[
+            array.offset : array.offset + len(array) + 1
+        ]
+        data = np.frombuffer(buffers[2], dtype=np.uint8) if len(buffers) > 2 and buffers[2] else b""
+        self.digits = np.frombuffer(data, dtype=np.uint8) - np.uint8(48)
+        self.start = offsets[:-1].copy()
+        self.length = np.diff(offsets)
+
+    def head(self, start: np.ndarray, length: np.ndarray, size: int) -> np.ndarray:
+        """The value of each number's first `size` digits (-1 when it is shorter)."""
+        value = np.zeros(len(start), dtype=np.int64)
+        enough = length >= size
+        for k in range(size):
+            value = value * 10 + self.digits[np.where(enough, start + k, 0)]
+        return np.where(enough, value, -1)
+
+    def digit(self, start: np.ndarray, length: np.ndarray, position: np.ndarray) -> np.ndarray:
+        """Each number's digit at `position` (-1 past its end)."""
+        inside = position < length
+        return np.where(inside, self.digits[np.where(inside, start + position, 0)], -1)
+
+    def add(self, pieces: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """New numbers, row i made of pieces (pieces[i, j], sizes[i, j]) (start and length
+        of parts of the buffer) in order; returns their (start, length)."""
+        sizes = sizes.astype(np.int64)
+        lengths = sizes.sum(axis=1)
+        flat_sizes = sizes.reshape(-1)
+        written = np.cumsum(flat_sizes) - flat_sizes  # where each piece goes
+        index = np.repeat(pieces.reshape(-1) - written, flat_sizes) + np.arange(flat_sizes.sum())
+        at = len(self.digits)
+        self.digits = np.concatenate([self.digits, self.digits[index]])
+        return at + np.cumsum(lengths) - lengths, lengths
+
+    def literal(self, text: str) -> int:
+        """Put a string of digits in the buffer; return where it starts."""
+        at = len(self.digits)
+        added = np.frombuffer(text.encode(), dtype=np.uint8) - np.uint8(48)
+        self.digits = np.concatenate([self.digits, added])
+        return at
+
+    def text(self, start: np.ndarray, length: np.ndarray) -> pl.Series:
+        """The numbers as a String series."""
+        offsets = np.concatenate([[0], np.cumsum(length)]).astype(np.int64)
+        index = np.repeat(start - offsets[:-1], length) + np.arange(offsets[-1])
+        data = (self.digits[index] + np.uint8(48)).tobytes()
+        array = pa.LargeStringArray.from_buffers(
+            len(start), pa.py_buffer(offsets.tobytes()), pa.py_buffer(data)
+        )
+        return pl.Series(pl.from_arrow(array))
 
 
-def _zone_keys(found: pl.DataFrame, country_code: str) -> pl.Expr:
-    """time_zones_for_number's key for each row's national number: the longest prefix of
-    its E.164 digits in TIMEZONE_DATA.
+def _country_code(
+    numbers: _Numbers, start: np.ndarray, length: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """_extract_country_code: (code, its digit count), 0 and 0 when none: the shortest
+    leading 1-3 digits that are a code, never after a leading 0."""
+    is_code = _is_code()
+    code = np.zeros(len(start), dtype=np.int64)
+    size = np.zeros(len(start), dtype=np.int64)
+    for digits in (3, 2, 1):  # the shortest wins, so it is tested last
+        head = numbers.head(start, length, digits)
+        hit = (head >= 10 ** (digits - 1)) & is_code[np.maximum(head, 0)]
+        code = np.where(hit, head, code)
+        size = np.where(hit, digits, size)
+    return code, size
 
-    In a large group the first ZONE_HEAD digits settle most numbers with one lookup, and
-    only those whose head has longer keys (or shorter numbers) look further; a small
-    group runs one lookup per key length in the frame's own query (fewer calls).
-    """
-    if found.height < ZONE_HEAD_MIN_ROWS or len(country_code) >= ZONE_HEAD:
-        return _zone_key(country_code)
-    digits = found.select(pl.concat_str(pl.lit(country_code), "nsn").alias("zone_key"))
-    heads = (
-        digits.to_series()
-        .str.slice(0, ZONE_HEAD)
-        .replace_strict(_zone_heads(country_code), default=None, return_dtype=pl.String)
+
+# --- automata of several regions in one table ---------------------------------------------
+
+
+def _stack(tables: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(one table holding `tables`, each at a state offset; the offsets)."""
+    sizes = [len(table) for table in tables]
+    offsets = np.cumsum([0, *sizes[:-1]]).astype(np.int32)
+    if not tables:
+        return np.zeros((1, 10), dtype=np.int32), offsets
+    return np.concatenate([t + o for t, o in zip(tables, offsets, strict=True)]), offsets
+
+
+class _FirstMatches:
+    """The FirstMatch automata of a batch's regions (one per region, or none), stacked:
+    a row's match is an index into all their alternatives (-1: none)."""
+
+    def __init__(self, machines: Sequence[FirstMatch | None]) -> None:
+        present = [m for m in machines if m is not None]
+        self.table, offsets = _stack([m.table for m in present])
+        firsts = np.cumsum([0, *(len(m.options) for m in present)])
+        self.start = np.full(len(machines), -1, dtype=np.int32)
+        self.depth = np.zeros(len(machines), dtype=np.int64)
+        slots = iter(range(len(present)))
+        for region, machine in enumerate(machines):
+            if machine is not None:
+                slot = next(slots)
+                self.start[region] = offsets[slot]
+                self.depth[region] = machine.depth
+
+        def shifted(values: np.ndarray, first: int) -> np.ndarray:
+            return np.where(values >= 0, values + first, -1)
+
+        self.at_end = np.concatenate(
+            [shifted(m.at_end, f) for m, f in zip(present, firsts, strict=False)] or [[-1]]
+        )
+        self.unended = np.concatenate(
+            [shifted(m.unended, f) for m, f in zip(present, firsts, strict=False)] or [[-1]]
+        )
+        options = [option for m in present for option in m.options]
+        self.length = np.array([len(o.classes) for o in options] or [0], dtype=np.int64)
+        groups = max((m.groups for m in present), default=0)
+        self.group_start = np.full((max(len(options), 1), max(groups, 1)), -1, dtype=np.int64)
+        self.group_end = self.group_start.copy()
+        for index, option in enumerate(options):
+            for group, span in enumerate(option.groups):
+                if span is not None:
+                    self.group_start[index, group], self.group_end[index, group] = span
+        self.groups = np.zeros(len(machines), dtype=np.int64)  # per region
+        for region, machine in enumerate(machines):
+            if machine is not None:
+                self.groups[region] = machine.groups
+
+    def match(
+        self, numbers: _Numbers, region: np.ndarray, start: np.ndarray, length: np.ndarray
+    ) -> np.ndarray:
+        """re.match with each row's region's pattern: the alternative that matched."""
+        found = np.full(len(start), -1, dtype=np.int32)
+        has = self.start[region] >= 0
+        if not has.any():
+            return found
+        which, size = region[has], length[has]
+        depth = self.depth[which]
+        states = run(self.table, self.start[which], numbers.digits, start[has], size,
+                     limit=int(depth.max()))  # fmt: skip
+        found[has] = np.where(size <= depth, self.at_end[states], self.unended[states])
+        return found
+
+
+class _Tables:
+    """What the steps need of the batch's regions (the regions numbers are written in,
+    then the main regions of the codes found in them), stacked per kind."""
+
+    def __init__(self, regions: list[str]) -> None:
+        self.regions = regions
+        self.size = 0
+        self.refresh()
+
+    def index(self, region: str) -> int:
+        """The region's index, adding it if new (call `refresh` before using it)."""
+        if region not in self.regions:
+            self.regions.append(region)
+        return self.regions.index(region)
+
+    def refresh(self) -> None:
+        if len(self.regions) == self.size:
+            return
+        self.size = len(self.regions)
+        rules = [rules_for(region) for region in self.regions]
+        if any(r is None for r in rules):  # callers only add usable regions
+            raise ValueError(f"no rules for a region of {self.regions}")
+        self.rules: list[Rules] = rules  # type: ignore[assignment]
+        self.idd = _FirstMatches([r.idd for r in self.rules])
+        self.prefix = _FirstMatches([r.national_prefix for r in self.rules])
+        generals = [r.general for r in self.rules]
+        present = [g for g in generals if g is not None]
+        self.general_table, offsets = _stack([g.table for g in present])
+        self.general_start = np.full(len(generals), -1, dtype=np.int32)
+        slots = iter(offsets)
+        for region, general in enumerate(generals):
+            if general is not None:
+                self.general_start[region] = next(slots)
+        self.general_accepts = np.concatenate(
+            [np.array([0 in m for m in g.matched], dtype=bool) for g in present] or [[False]]
+        )
+        self.lengths = np.stack([r.length_check for r in self.rules])
+        self.codes = np.array([r.country_code for r in self.rules], dtype=np.int64)
+        self.code_sizes = np.array([len(str(r.country_code)) for r in self.rules])
+        self.literal = [r.transform[0] if r.transform else "" for r in self.rules]
+        self.rule_group = np.array([r.transform[1] if r.transform else -1 for r in self.rules])
+
+    def general(
+        self, numbers: _Numbers, region: np.ndarray, start: np.ndarray, length: np.ndarray
+    ) -> np.ndarray:
+        """_match_national_number(number, general_desc of the row's region)."""
+        first = self.general_start[region]
+        found = np.zeros(len(start), dtype=bool)
+        has = first >= 0
+        if has.any():
+            states = run(self.general_table, first[has], numbers.digits, start[has], length[has])
+            found[has] = self.general_accepts[states]
+        return found
+
+    def length_check(self, region: np.ndarray, length: np.ndarray) -> np.ndarray:
+        """_test_number_length with the row's region's metadata."""
+        return self.lengths[region, np.minimum(length, LENGTHS - 1)]
+
+
+# --- the steps of parse() on a batch -------------------------------------------------------
+
+
+def _strip_national_prefix(
+    tables: _Tables, numbers: _Numbers, region: np.ndarray, start: np.ndarray, length: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """_maybe_strip_national_prefix_carrier_code with each row's region's metadata: the
+    number part of its answer, as (start, length)."""
+    start, length = start.copy(), length.copy()
+    found = tables.prefix.match(numbers, region, start, length)
+    at = np.flatnonzero((found >= 0) & (length > 0))
+    if len(at) == 0:
+        return start, length
+    option, where, size, home = found[at], start[at], length[at], region[at]
+    end = tables.prefix.length[option]
+    viable = tables.general(numbers, home, where, size)
+    new_start, new_length = where + end, size - end
+    # a transform rule applies when the pattern's last group took part in the match
+    last = np.maximum(tables.prefix.groups[home] - 1, 0)
+    by_rule = np.flatnonzero(
+        (tables.rule_group[home] >= 0) & (tables.prefix.group_start[option, last] >= 0)
     )
-    further = ((heads == _LONGER) | (digits.to_series().str.len_chars() < ZONE_HEAD)).fill_null(
-        False
+    if len(by_rule):
+        rule_region = home[by_rule]
+        literal_start = np.zeros(len(by_rule), dtype=np.int64)
+        literal_size = np.zeros(len(by_rule), dtype=np.int64)
+        for value in np.unique(rule_region):
+            text = tables.literal[value]
+            if text:
+                pick = rule_region == value
+                literal_start[pick] = numbers.literal(text)
+                literal_size[pick] = len(text)
+        chosen, group = option[by_rule], tables.rule_group[rule_region]
+        group_from = tables.prefix.group_start[chosen, group]
+        group_size = np.where(
+            group_from >= 0, tables.prefix.group_end[chosen, group] - group_from, 0
+        )
+        base, rest = where[by_rule], end[by_rule]
+        pieces = np.stack([literal_start, base + np.maximum(group_from, 0), base + rest], axis=1)
+        sizes = np.stack([literal_size, group_size, size[by_rule] - rest], axis=1)
+        new_start[by_rule], new_length[by_rule] = numbers.add(pieces, sizes)
+    # a viable number stays whole when what is left is not viable
+    keep = viable & ~tables.general(numbers, home, new_start, new_length)
+    start[at] = np.where(keep, where, new_start)
+    length[at] = np.where(keep, size, new_length)
+    return start, length
+
+
+@dataclass
+class _Parsed:
+    """Per row, what parse() has made of its number so far."""
+
+    error: np.ndarray  # int8 NumberParseException type, or NO_ERROR
+    unsure: np.ndarray  # bool: left to the library
+    code: np.ndarray  # int64 country calling code
+    meta: np.ndarray  # region index: the metadata parse() goes on with
+    start: np.ndarray  # the national number so far
+    length: np.ndarray
+
+    @classmethod
+    def of(cls, numbers: _Numbers, region: np.ndarray) -> _Parsed:
+        n = len(region)
+        return cls(
+            error=np.full(n, NO_ERROR, dtype=np.int8),
+            unsure=np.zeros(n, dtype=bool),
+            code=np.zeros(n, dtype=np.int64),
+            meta=region.copy(),
+            start=numbers.start.copy(),
+            length=numbers.length.copy(),
+        )
+
+    def going(self) -> np.ndarray:
+        return (self.error == NO_ERROR) & ~self.unsure
+
+
+def _take_code(
+    tables: _Tables,
+    parsed: _Parsed,
+    rows: np.ndarray,
+    code: np.ndarray,
+    start: np.ndarray,
+    length: np.ndarray,
+) -> None:
+    """Rows whose country code came from the number: its main region's metadata next."""
+    parsed.code[rows] = code
+    parsed.start[rows], parsed.length[rows] = start, length
+    for value in np.unique(code).tolist():
+        pick = rows[code == value]
+        if code_rules(value) is None:  # e.g. non-geographic codes: left to the library
+            parsed.unsure[pick] = True
+        else:
+            parsed.meta[pick] = tables.index(MAIN_REGION[value])
+
+
+def _extract_country(
+    tables: _Tables, numbers: _Numbers, region: np.ndarray, plus: np.ndarray
+) -> _Parsed:
+    """_maybe_extract_country_code, with parse's retry of a '+' followed by no known code:
+    the country code, the national number and whose metadata comes next, or the error."""
+    parsed = _Parsed.of(numbers, region)
+    start, length = numbers.start, numbers.length
+    # after a '+': a known code, else parse tries again without the '+'
+    parsed.error[plus & (length <= 2)] = NumberParseException.TOO_SHORT_AFTER_IDD
+    rows = np.flatnonzero(plus & parsed.going())
+    code, size = _country_code(numbers, start[rows], length[rows])
+    known = code > 0
+    taken = rows[known]
+    _take_code(tables, parsed, taken, code[known], start[taken] + size[known],
+               length[taken] - size[known])  # fmt: skip
+    retry = np.zeros(len(plus), dtype=bool)
+    retry[rows[~known]] = True
+    # an international prefix of the region, unless a 0 follows it
+    rows = np.flatnonzero((~plus | retry) & parsed.going())
+    found = tables.idd.match(numbers, region[rows], start[rows], length[rows])
+    end = np.where(found >= 0, tables.idd.length[np.maximum(found, 0)], 0)
+    after_idd = (found >= 0) & (numbers.digit(start[rows], length[rows], end) != 0)
+    idd = rows[after_idd]
+    full_start, full_length = start[idd] + end[after_idd], length[idd] - end[after_idd]
+    short = full_length <= 2
+    parsed.error[idd[short]] = NumberParseException.TOO_SHORT_AFTER_IDD
+    idd, full_start, full_length = idd[~short], full_start[~short], full_length[~short]
+    code, size = _country_code(numbers, full_start, full_length)
+    known = code > 0
+    parsed.error[idd[~known]] = NumberParseException.INVALID_COUNTRY_CODE
+    _take_code(tables, parsed, idd[known], code[known], full_start[known] + size[known],
+               full_length[known] - size[known])  # fmt: skip
+    parsed.error[rows[~after_idd & retry[rows]]] = NumberParseException.INVALID_COUNTRY_CODE
+    # at home: a number starting with the region's own code loses it if it fits better so
+    home = rows[~after_idd & ~retry[rows]]
+    home_region = region[home]
+    own = tables.codes[home_region]
+    parsed.code[home] = own
+    own_size = tables.code_sizes[home_region]
+    heads = np.full(len(home), -1, dtype=np.int64)
+    for digits in np.unique(own_size).tolist():
+        pick = own_size == digits
+        heads[pick] = numbers.head(start[home[pick]], length[home[pick]], digits)
+    prefixed = heads == own
+    maybe, maybe_region, skip = home[prefixed], home_region[prefixed], own_size[prefixed]
+    if len(maybe) == 0:
+        return parsed
+    stripped = _strip_national_prefix(
+        tables, numbers, maybe_region, start[maybe] + skip, length[maybe] - skip
     )
-    at = further.arg_true()
-    if at.len():
-        rest = found.select("nsn").gather(at).select(_zone_key(country_code)).to_series()
-        heads = heads.scatter(at, rest)
-    return pl.lit(heads)
+    whole = tables.general(numbers, maybe_region, start[maybe], length[maybe])
+    better = tables.general(numbers, maybe_region, *stripped)
+    too_long = tables.length_check(maybe_region, length[maybe]) == ValidationResult.TOO_LONG
+    switch = (~whole & better) | too_long
+    moved = maybe[switch]
+    parsed.start[moved], parsed.length[moved] = stripped[0][switch], stripped[1][switch]
+    for value in np.unique(own[prefixed][switch]).tolist():
+        parsed.meta[moved[own[prefixed][switch] == value]] = tables.index(MAIN_REGION[value])
+    return parsed
 
 
-def _full_match(column: str, desc: Desc | None) -> pl.Expr:
-    """_match_national_number: the pattern alone, no length check."""
-    if desc is None:
-        return pl.lit(False)
-    return pl.col(column).str.contains(desc.pattern)
+def _national_significant_number(tables: _Tables, numbers: _Numbers, parsed: _Parsed) -> None:
+    """parse()'s national prefix step and length checks, on the rows still going."""
+    parsed.error[parsed.going() & (parsed.length < 2)] = NumberParseException.TOO_SHORT_NSN
+    rows = np.flatnonzero(parsed.going())
+    tables.refresh()
+    meta, start, length = parsed.meta[rows], parsed.start[rows], parsed.length[rows]
+    s_start, s_length = _strip_national_prefix(tables, numbers, meta, start, length)
+    keep = np.isin(tables.length_check(meta, s_length), KEEPS_STRIPPED)
+    parsed.start[rows] = np.where(keep, s_start, start)
+    parsed.length[rows] = np.where(keep, s_length, length)
+    parsed.error[rows[parsed.length[rows] > MAX_NSN_LENGTH]] = NumberParseException.TOO_LONG
 
 
-def _matches_desc(column: str, desc: Desc | None) -> pl.Expr:
-    """_is_number_matching_desc: possible lengths, then the pattern."""
-    if desc is None:
-        return pl.lit(False)
-    found = pl.col(column).str.contains(desc.pattern)
-    if desc.lengths:
-        found = pl.col(column).str.len_chars().is_in(list(desc.lengths)) & found
+@dataclass
+class _Validated:
+    claimed: np.ndarray  # int32 index into `names`, -1: no region
+    names: list[str]
+    number_type: np.ndarray  # int8 PhoneNumberType
+    possible: np.ndarray  # int8 ValidationResult
+    zones: np.ndarray  # int32 zone set id (ZoneSets)
+
+
+def _validate(numbers: _Numbers, parsed: _Parsed) -> _Validated:
+    """region_code_for_number, number_type, is_possible_number_with_reason and
+    time_zones_for_number of the rows parse() accepted."""
+    n = len(parsed.error)
+    sets = zone_sets()
+    found = _Validated(
+        claimed=np.full(n, -1, dtype=np.int32),
+        names=[],
+        number_type=np.full(n, UNKNOWN, dtype=np.int8),
+        possible=np.full(n, -1, dtype=np.int8),
+        zones=np.full(n, sets.unknown, dtype=np.int32),
+    )
+    rows = np.flatnonzero(parsed.going())
+    codes = parsed.code[rows]
+    distinct = np.unique(codes).tolist()
+    if not distinct:
+        return found
+    rules = [code_rules(code) for code in distinct]
+    table, offsets = _stack([r.automaton.table for r in rules])  # type: ignore[union-attr]
+    which = np.searchsorted(np.array(distinct, dtype=np.int64), codes)
+    start, length = parsed.start[rows], parsed.length[rows]
+    states = run(table, offsets[which], numbers.digits, start, length) - offsets[which]
+    for slot, (code, rule) in enumerate(zip(distinct, rules, strict=True)):
+        assert rule is not None
+        pick = np.flatnonzero(which == slot)
+        at, state, size = rows[pick], states[pick], length[pick]
+        claimed, kind = rule.claimed[state, size], rule.number_type[state, size]
+        found.claimed[at] = np.where(claimed >= 0, claimed + len(found.names), -1)
+        found.names.extend(rule.regions)
+        found.number_type[at] = kind
+        main = rules_for(rule.regions[0])
+        assert main is not None
+        found.possible[at] = main.length_check[np.minimum(size, LENGTHS - 1)]
+        valid = kind != UNKNOWN
+        geographical = np.isin(kind, GEOGRAPHICAL)
+        if code in _GEO_MOBILE_COUNTRIES:
+            geographical |= kind == PhoneNumberType.MOBILE
+        found.zones[at[valid & ~geographical]] = sets.by_country[code]
+        geo = pick[valid & geographical]
+        if len(geo):
+            first = 0
+            for char in str(code):  # the E.164 digits: the code, then the number
+                first = int(sets.trie.table[first, ord(char) - 48])
+            ends = run(sets.trie.table, np.full(len(geo), first, dtype=np.int32), numbers.digits,
+                       start[geo], length[geo])  # fmt: skip
+            key = sets.trie.longest[ends]
+            found.zones[rows[geo]] = np.where(key >= 0, sets.by_key[key], sets.unknown)
     return found
 
 
-@cache
-def _length_check(column: str, region: str) -> pl.Expr:
-    """_test_number_length for any type: a ValidationResult per row."""
-    rules = _rules(region)
-    return (
-        pl.col(column)
-        .str.len_chars()
-        .replace_strict(rules.length_check, default=ValidationResult.TOO_LONG, return_dtype=pl.Int8)
-    )
-
-
-@cache
-def _number_type(column: str, region: str) -> pl.Expr:
-    """_number_type_helper, as an Int8 PhoneNumberType."""
-    rules = _rules(region)
-    kind = pl.when(~_matches_desc(column, rules.general)).then(pl.lit(UNKNOWN))
-    for desc, value in rules.typed:
-        kind = kind.when(_matches_desc(column, desc)).then(pl.lit(value))
-    fixed = _matches_desc(column, rules.fixed_line)
-    if rules.same_mobile_and_fixed_line:
-        kind = kind.when(fixed).then(pl.lit(PhoneNumberType.FIXED_LINE_OR_MOBILE))
-    else:
-        mobile = _matches_desc(column, rules.mobile)
-        kind = (
-            kind.when(fixed & mobile)
-            .then(pl.lit(PhoneNumberType.FIXED_LINE_OR_MOBILE))
-            .when(fixed)
-            .then(pl.lit(PhoneNumberType.FIXED_LINE))
-            .when(mobile)
-            .then(pl.lit(PhoneNumberType.MOBILE))
-        )
-    return kind.otherwise(pl.lit(UNKNOWN)).cast(pl.Int8)
-
-
-@cache
-def _strip_national_prefix(column: str, region: str) -> pl.Expr:
-    """_maybe_strip_national_prefix_carrier_code, the number part of its answer."""
-    rules = _rules(region)
-    number = pl.col(column)
-    if rules.national_prefix is None:
-        return number
-    found = number.str.extract(rules.national_prefix, 0)
-    viable = _full_match(column, rules.general)
-    general = rules.general.pattern if rules.general else None
-
-    def fits(expr: pl.Expr) -> pl.Expr:
-        return expr.str.contains(general) if general else pl.lit(False)
-
-    removed = number.str.slice(found.str.len_chars())
-    result = pl.when(viable & ~fits(removed)).then(number).otherwise(removed)
-    if rules.transform is not None:
-        changed = number.str.replace(rules.national_prefix, rules.transform, n=1)
-        by_rule = pl.when(viable & ~fits(changed)).then(number).otherwise(changed)
-        last_group = number.str.extract(rules.national_prefix, rules.prefix_groups)
-        result = pl.when(last_group.is_null()).then(result).otherwise(by_rule)
-    matched = found.is_not_null() & (number.str.len_chars() > 0)
-    return pl.when(matched).then(result).otherwise(number)
-
-
-def _rules(region: str) -> Rules:
-    rules = rules_for(region)
-    if rules is None:  # callers only pass usable regions
-        raise ValueError(f"no polars rules for region {region!r}")
-    return rules
-
-
-def _by(frame: pl.DataFrame, keys: list[str], step: Callable[..., pl.DataFrame]) -> pl.DataFrame:
-    """Run `step(rows, *key values)` for each group of rows sharing `keys`."""
-    groups = frame.partition_by(keys, as_dict=True).items()
-    return pl.concat([step(part, *values) for values, part in groups], how="diagonal_relaxed")
-
-
-def _by_lazily(
-    frame: pl.DataFrame, keys: list[str], step: Callable[..., pl.LazyFrame]
-) -> pl.DataFrame:
-    """`_by` with `step` extending a query per group: one collect runs them all. Only for
-    steps that do not branch: polars recomputes a query's input for each branch."""
-    groups = frame.partition_by(keys, as_dict=True).items()
-    parts = [step(part.lazy(), *values) for values, part in groups]
-    return pl.concat(parts, how="diagonal_relaxed").collect()
+# --- polars in and out --------------------------------------------------------------------
 
 
 def _shape(pairs: pl.DataFrame) -> pl.DataFrame:
@@ -388,256 +754,74 @@ def _shape(pairs: pl.DataFrame) -> pl.DataFrame:
         | (raw.str.contains("/", literal=True) & ext.is_not_null())  # '/ x' starts a 2nd number
     )
     return cut.select(
-        "raw",
-        "region",
+        *_carried(pairs),
         raw.str.contains("+", literal=True).alias("plus"),
         "digits",
         "ext",
         unsure.fill_null(True).alias("unsure"),
-        pl.lit(None, pl.Int8).alias("parse_error"),
     )
 
 
-def _code_of(number: pl.Expr) -> pl.Expr:
-    """_extract_country_code: the shortest leading 1-3 digits that are a calling code."""
-    code = pl.lit(None, pl.String)
-    for size in (3, 2, 1):  # the shortest wins, so it is tested last
-        head = number.str.slice(0, size)
-        code = pl.when(head.is_in(_CODES)).then(head).otherwise(code)
-    return code
-
-
-def _country(part: pl.DataFrame, region: str) -> pl.DataFrame:
-    """_maybe_extract_country_code, with parse's retry of a '+' followed by no known code:
-    country code, national number and region of the metadata, or parse's error."""
-    rules = _rules(region)
-    digits = pl.col("digits")
-    if rules.idd is None:
-        part = part.with_columns(idd_ok=pl.lit(False), rest=digits)
-    else:
-        idd = digits.str.extract(rules.idd, 0)
-        rest = digits.str.slice(idd.str.len_chars())
-        # an IDD is stripped unless a 0 follows it (country codes never start with 0)
-        idd_ok = (idd.is_not_null() & (rest.str.slice(0, 1) != "0")).fill_null(False)
-        part = part.with_columns(idd_ok=idd_ok, rest=rest)
-    idd_ok, plus = pl.col("idd_ok"), pl.col("plus")
-    with_plus = part.filter(plus).with_columns(plus_code=_code_of(digits))
-    lost = pl.col("plus_code").is_null()  # then parse retries without the '+'
-    abroad = pl.concat(
-        [
-            with_plus.with_columns(
-                full=pl.when(lost & idd_ok).then("rest").otherwise(digits),
-                parse_error=pl.when(lost & ~idd_ok)
-                .then(pl.lit(NumberParseException.INVALID_COUNTRY_CODE))
-                .cast(pl.Int8),
-            ).drop("plus_code"),
-            part.filter(~plus & idd_ok).with_columns(full="rest"),
-        ]
-    )
-    full = pl.col("full")
-    abroad = abroad.with_columns(country_code=_code_of(full))
-    code = pl.col("country_code")
-    abroad = abroad.with_columns(
-        national=full.str.slice(code.str.len_chars()),
-        meta_region=code.replace_strict(MAIN_REGION, default=None),
-        parse_error=pl.coalesce(
-            "parse_error",
-            pl.when(full.str.len_chars() <= 2)
-            .then(pl.lit(NumberParseException.TOO_SHORT_AFTER_IDD))
-            .when(code.is_null())
-            .then(pl.lit(NumberParseException.INVALID_COUNTRY_CODE)),
-        ).cast(pl.Int8),
-    )
-    # at home, a number starting with the region's own code loses it if it fits better so
-    own = rules.country_code
-    home = part.filter(~plus & ~idd_ok).with_columns(country_code=pl.lit(own))
-    prefixed = digits.str.starts_with(own)
-    plain = home.filter(~prefixed).with_columns(national=digits, meta_region=pl.lit(region))
-    maybe = home.filter(prefixed).with_columns(after_code=digits.str.slice(len(own)))
-    maybe = maybe.with_columns(stripped=_strip_national_prefix("after_code", region))
-    switch = (~_full_match("digits", rules.general) & _full_match("stripped", rules.general)) | (
-        _length_check("digits", region) == ValidationResult.TOO_LONG
-    )
-    maybe = maybe.with_columns(
-        national=pl.when(switch).then(pl.col("stripped")).otherwise(digits),
-        meta_region=pl.when(switch).then(pl.lit(MAIN_REGION[own])).otherwise(pl.lit(region)),
-    )
-    columns = ["raw", "region", "ext", "country_code", "national", "meta_region", "unsure"]
-    columns.append("parse_error")
-    return pl.concat([frame.select(columns) for frame in (abroad, plain, maybe)])
-
-
-def _national(part: pl.LazyFrame, meta_region: str) -> pl.LazyFrame:
-    """parse's national prefix step and length checks: the national significant number."""
-    part = part.with_columns(stripped=_strip_national_prefix("national", meta_region))
-    keep = _length_check("stripped", meta_region).is_in(list(KEEPS_STRIPPED))
-    part = part.with_columns(nsn=pl.when(keep).then(pl.col("stripped")).otherwise("national"))
-    return part.with_columns(
-        parse_error=pl.when(pl.col("nsn").str.len_chars() > MAX_NSN_LENGTH)  # parse raises
-        .then(pl.lit(NumberParseException.TOO_LONG))
-        .cast(pl.Int8),
-        unsure=pl.col("unsure") | (pl.col("national").str.len_chars() < 2),
-    )
-
-
-def _validate(part: pl.DataFrame, country_code: str) -> pl.DataFrame:
-    """region_code_for_number (the first region of the code that claims the number, by
-    leading digits or by a type), number_type (valid iff not UNKNOWN),
-    is_possible_number_with_reason, and the key of time_zones_for_number's answer."""
-    regions = COUNTRY_CODE_TO_REGION_CODE[int(country_code)]
-    claimed, pending = [], part
-    for region in regions:
-        leading = _rules(region).leading_digits
-        if len(regions) > 1 and leading is not None:
-            claims = pending.get_column("nsn").str.contains(leading)  # run once, used twice
-            hit, pending = pending.filter(claims), pending.filter(~claims)
-            if hit.height == 0:  # most regions of a code claim none of a chunk's numbers
-                continue
-            hit = hit.with_columns(number_type=_number_type("nsn", region))
-        else:
-            typed = pending.with_columns(number_type=_number_type("nsn", region))
-            claims = pl.col("number_type") != UNKNOWN
-            hit, pending = typed.filter(claims), typed.filter(~claims).drop("number_type")
-        claimed.append(hit.with_columns(phone_region=pl.lit(region)))
-        if pending.height == 0:
-            break
-    unclaimed = pending.with_columns(
-        number_type=pl.lit(UNKNOWN, pl.Int8), phone_region=pl.lit(None, pl.String)
-    )
-    found = pl.concat([*claimed, unclaimed], how="diagonal_relaxed")
-    zone_keys = _zone_keys(found, country_code)
-    kind = pl.col("number_type")
-    valid = kind != UNKNOWN
-    geographical = kind.is_in([PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE])
-    if int(country_code) in _GEO_MOBILE_COUNTRIES:
-        geographical |= kind == PhoneNumberType.MOBILE
-    return found.with_columns(
-        pl.when(valid).then(pl.col("phone_region")).alias("phone_region"),
-        pl.when(valid).then(pl.concat_str(pl.lit(f"+{country_code}"), "nsn")).alias("e164"),
-        pl.when(~valid).then(_length_check("nsn", regions[0])).alias("possible"),
-        pl.when(valid & geographical)
-        .then(zone_keys)
-        .when(valid)
-        .then(pl.lit(f"+{country_code}"))
-        .alias("zone_key"),
-    )
-
-
-def _plain_national_numbers(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(rows whose national significant number is plain to see, in NATIONAL_COLUMNS unless
-    none; the rest), for the regions and '+' codes of DIRECT_MIN_ROWS rows or more.
-
-    Where the country and national prefix steps provably change nothing they are
-    skipped: at home, digits that start with neither the region's IDD, nor its own
-    country code, nor its national prefix are the national number; after a '+', the
-    digits past a known code that do not start with its main region's national prefix.
-    The lengths parse() refuses (under 2 or over MAX_NSN_LENGTH digits) take the steps.
-    """
-    if frame.height < DIRECT_MIN_ROWS:
-        return frame.clear(), frame
-    digits, plus, size = pl.col("digits"), pl.col("plus"), pl.col("digits").str.len_chars()
-    # (when, its code, the digits before the national number, the region of its rules)
-    cases: list[tuple[pl.Expr, str, int, str]] = []
-    counts = frame.group_by("plus", "region").len().filter(pl.col("len") >= DIRECT_MIN_ROWS)
-    for region in counts.filter(~plus).get_column("region"):
-        rules = _rules(region)
-        when = ~plus & (pl.col("region") == region) & ~digits.str.starts_with(rules.country_code)
-        for prefix in (rules.idd, rules.national_prefix):
-            if prefix is not None:
-                when &= ~digits.str.contains(prefix)
-        cases.append((when & size.is_between(2, MAX_NSN_LENGTH), rules.country_code, 0, region))
-    if counts.filter(plus).get_column("len").sum() >= DIRECT_MIN_ROWS:
-        frame = frame.with_columns(pl.when(plus).then(_code_of(digits)).alias("plus_code"))
-        codes = frame.get_column("plus_code").drop_nulls().value_counts()
-        for code in codes.filter(pl.col("count") >= DIRECT_MIN_ROWS).get_column("plus_code"):
-            if not code_usable(code):
-                continue
-            national = digits.str.slice(len(code))
-            # 2+ digits after the code: more than the 2 digits parse() refuses after a '+'
-            when = (pl.col("plus_code") == code) & national.str.len_chars().is_between(
-                2, MAX_NSN_LENGTH
-            )
-            prefix = _rules(MAIN_REGION[code]).national_prefix
-            if prefix is not None:
-                when &= ~national.str.contains(prefix)
-            cases.append((when, code, len(code), MAIN_REGION[code]))
-    if not cases:
-        return frame.clear(), frame.drop("plus_code", strict=False)
-    case = pl.lit(None, pl.Int32)
-    for number, (when, *_) in reversed(list(enumerate(cases))):  # the first case wins
-        case = pl.when(when).then(pl.lit(number, pl.Int32)).otherwise(case)
-    frame = frame.with_columns(case.alias("case"))
-    pick = pl.col("case")
-
-    def of_case(values: list[str | int], dtype: pl.DataType) -> pl.Expr:
-        return pick.replace_strict(dict(enumerate(values)), return_dtype=dtype)
-
-    direct = frame.filter(pick.is_not_null()).with_columns(
-        country_code=of_case([code for _, code, _, _ in cases], pl.String()),
-        national=digits.str.slice(of_case([skip for _, _, skip, _ in cases], pl.Int64())),
-        meta_region=of_case([region for *_, region in cases], pl.String()),
-    )
-    rest = frame.filter(pick.is_null()).drop("case", "plus_code", strict=False)
-    return direct.with_columns(nsn=pl.col("national")).select(NATIONAL_COLUMNS), rest
-
-
-def _countries(frame: pl.DataFrame) -> pl.DataFrame:
-    found = _by(frame, ["region"], _country)
-    codes = found.get_column("country_code").unique().drop_nulls()
-    usable = [c for c in codes if code_usable(c)]
-    no_rules = pl.col("parse_error").is_null() & ~pl.col("country_code").is_in(usable)
-    return found.with_columns(unsure=pl.col("unsure") | no_rules)  # e.g. non-geographic
-
-
-def _national_numbers(frame: pl.DataFrame) -> pl.DataFrame:
-    return _by_lazily(frame, ["meta_region"], _national)
-
-
-def _validated(frame: pl.DataFrame) -> pl.DataFrame:
-    return _by(frame, ["country_code"], _validate)
+def _carried(pairs: pl.DataFrame) -> list[str]:
+    """raw, region and whatever other columns `pairs` has (e.g. a row index)."""
+    return ["raw", "region", *(c for c in pairs.columns if c not in ("raw", "region"))]
 
 
 def parse_common(pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(answers in ANSWER_SCHEMA, the (raw, region) pairs left to the library).
+    """(answers in ANSWER_SCHEMA, the rows left to the library), both in the order of
+    `pairs` and with its other columns (a row index, say) after raw and region.
 
-    `pairs` holds distinct (raw, region) rows whose raw is not blank.
+    `pairs` holds (raw, region) rows whose raw is not blank.
     """
+    carried = _carried(pairs)
     staged = _shape(pairs)
-    left, failed = [], []
-
-    def settle(frame: pl.DataFrame) -> pl.DataFrame:
-        """Set aside rows left to the library and rows parse() raises for."""
-        left.append(frame.filter(pl.col("unsure")))
-        frame = frame.filter(~pl.col("unsure"))
-        failed.append(frame.filter(pl.col("parse_error").is_not_null()))
-        return frame.filter(pl.col("parse_error").is_null())
-
-    direct, staged = _plain_national_numbers(settle(staged))
-    for stage in (_countries, _national_numbers):
-        if staged.height == 0:
-            break
-        staged = settle(stage(staged))
-    known = [part.select(NATIONAL_COLUMNS) for part in (staged, direct) if part.height]
-    validated = [settle(_validated(pl.concat(known)))] if known else []
-    found = pl.concat([*validated, *failed], how="diagonal_relaxed")
-    left_pairs = pl.concat([frame.select("raw", "region") for frame in left])
-    if found.height == 0:
-        return pl.DataFrame(schema=ANSWER_SCHEMA), left_pairs
-    unknown = pl.lit(["Etc/Unknown"], pl.List(pl.String))
-    valid = pl.col("e164").is_not_null()
-    columns = [
-        pl.col(c).cast(dtype) if c in found.columns else pl.lit(None, dtype).alias(c)
-        for c, dtype in ANSWER_SCHEMA.items()
-        if c not in ("extension", "time_zones")
-    ]
-    if "zone_key" not in found.columns:
-        columns.append(pl.lit(None, pl.String).alias("zone_key"))
-    found = (
-        found.with_columns(columns)
-        .join(_zone_table(), on="zone_key", how="left")
-        .with_columns(
-            pl.when(valid).then(pl.col("ext")).alias("extension"),
-            pl.when(valid).then(pl.col("time_zones").fill_null(unknown)).alias("time_zones"),
-        )
+    left = staged.filter(pl.col("unsure")).select(carried)
+    sure = staged.filter(~pl.col("unsure"))
+    if sure.height == 0:
+        empty = pl.DataFrame(schema=ANSWER_SCHEMA)
+        return empty.with_columns(pl.lit(None, pairs.schema[c]).alias(c) for c in carried[2:]), left
+    regions = sure.get_column("region").unique().sort().to_list()
+    region = (
+        sure.get_column("region")
+        .replace_strict({r: i for i, r in enumerate(regions)}, return_dtype=pl.Int64)
+        .to_numpy()
     )
-    return found.select(list(ANSWER_SCHEMA)), left_pairs
+    numbers = _Numbers(sure.get_column("digits"))
+    tables = _Tables(regions)
+    parsed = _extract_country(tables, numbers, region, sure.get_column("plus").to_numpy())
+    _national_significant_number(tables, numbers, parsed)
+    found = _validate(numbers, parsed)
+    unsure = pl.Series(parsed.unsure)
+    left = pl.concat([left, sure.filter(unsure).select(carried)])
+    return _answers(sure.select(*carried, "ext"), numbers, parsed, found).filter(~unsure), left
+
+
+def _answers(
+    sure: pl.DataFrame, numbers: _Numbers, parsed: _Parsed, found: _Validated
+) -> pl.DataFrame:
+    """The rows' answers in ANSWER_SCHEMA."""
+    going = parsed.going()
+    valid = going & (found.number_type != UNKNOWN)
+    national = numbers.text(parsed.start, np.where(valid, parsed.length, 0))
+    region_names = pl.Series([*found.names, None], dtype=pl.String)
+    claimed = np.where(valid & (found.claimed >= 0), found.claimed, len(found.names))
+    is_valid, is_going = pl.Series(valid), pl.Series(going)
+    error = pl.Series(parsed.error)
+    extras = [c for c in sure.columns if c not in ("raw", "region", "ext")]
+    return sure.select(
+        "raw",
+        "region",
+        pl.when(is_valid)
+        .then(pl.concat_str(pl.lit("+"), pl.Series(parsed.code).cast(pl.String), national))
+        .alias("e164"),
+        pl.when(is_valid).then(pl.col("ext")).alias("extension"),
+        pl.when(error != NO_ERROR).then(error).cast(pl.Int8).alias("parse_error"),
+        pl.when(is_going & ~is_valid)
+        .then(pl.Series(found.possible))
+        .cast(pl.Int8)
+        .alias("possible"),
+        pl.lit(region_names.gather(claimed)).alias("phone_region"),
+        pl.when(is_going).then(pl.Series(found.number_type)).cast(pl.Int8).alias("number_type"),
+        pl.when(is_valid).then(pl.lit(zone_sets().lists.gather(found.zones))).alias("time_zones"),
+        *extras,
+    )

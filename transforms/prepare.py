@@ -14,7 +14,7 @@ import polars as pl
 from schemas.contact import CELL_TOO_LONG, CleanContacts, failure_rows, raw_schema
 from transforms.fields import blank_malformed_fields, split_full_names
 from transforms.mapping import ATTRIBUTES, ROW, ColumnMapping, apply_mapping
-from transforms.phones import MISSING, SPREADSHEET_DAMAGED, phone_lookup
+from transforms.phones import MISSING, SPREADSHEET_DAMAGED, phone_answers
 from transforms.regions import with_regions
 
 CONTACT_COLUMNS = (
@@ -198,33 +198,54 @@ def _split_malformed(
     return rejects, rows.filter(~pl.col(ROW).is_in(rejects.get_column(ROW).implode()))
 
 
+# what choose_phones takes from the chosen number's answer
+_ANSWER_FIELDS = (
+    "raw", "e164", "extension", "reason", "suggested_phone", "phone_region", "line_type",
+    "time_zones",
+)  # fmt: skip
+
+
 def choose_phones(canonical: pl.DataFrame, sources: int) -> pl.DataFrame:
     """Per row: a valid mobile number first, else the first valid in column order.
 
-    Each distinct (value, region) is parsed once. A row with no valid number keeps the
+    Every phone cell is answered in one batch (`phone_answers`, in row order, so each
+    source's answers line up with the rows). A row with no valid number keeps the
     answer of its best candidate, so its reject says why.
     """
-    candidates = pl.concat(
+    height = canonical.height
+    cells = pl.concat(
         [
             canonical.select(
-                ROW,
+                pl.when(pl.col(f"phone_usable_{i}")).then(pl.col(f"phone_raw_{i}")).alias("raw"),
                 "region",
-                pl.col(f"phone_raw_{i}").alias("raw"),
-                pl.col(f"phone_mobile_{i}").alias("mobile"),
-                pl.col(f"phone_usable_{i}").alias("usable"),
-                pl.lit(i, pl.Int32).alias("position"),
             )
             for i in range(sources)
         ]
-    ).filter(pl.col("raw").is_not_null() & pl.col("usable"))
-    answered = candidates.join(phone_lookup(candidates), on=["raw", "region"], how="left")
-    best = answered.sort(ROW, pl.col("e164").is_null(), pl.col("mobile").not_(), "position").unique(
-        ROW, keep="first", maintain_order=True
     )
+    answers = phone_answers(cells)
+    blocks = [answers.slice(i * height, height) for i in range(sources)]
+    # rank: valid first, then mobile, then column order (candidates only: a cell)
+    ranks = [
+        pl.when(blocks[i].get_column("raw").is_not_null()).then(
+            blocks[i].get_column("e164").is_null().cast(pl.Int32) * (2 * sources)
+            + (~pl.col(f"phone_mobile_{i}")).cast(pl.Int32) * sources
+            + i
+        )
+        for i in range(sources)
+    ]
+    chosen = pl.min_horizontal(ranks) % sources if sources else pl.lit(None, pl.Int32)
+
+    def pick(field: str) -> pl.Expr:
+        expr = pl.lit(None, blocks[0].schema[field]) if blocks else pl.lit(None)
+        for i in reversed(range(sources)):
+            expr = pl.when(pl.col("_chosen") == i).then(blocks[i].get_column(field)).otherwise(expr)
+        return expr.alias(field)
+
     drop = [c for c in canonical.columns if c.startswith(("phone_raw_", "phone_mobile_"))]
     drop += [c for c in canonical.columns if c.startswith("phone_usable_")]
-    joined = canonical.drop(drop).join(best.drop("mobile", "usable", "position", "region"),
-                                       on=ROW, how="left")  # fmt: skip
+    joined = canonical.with_columns(chosen.alias("_chosen")).select(
+        pl.exclude(drop), *(pick(field) for field in _ANSWER_FIELDS)
+    )
     mapped_extension = pl.col("phone_extension").str.replace_all(r"\D", "").replace("", None)
     return joined.with_columns(
         pl.col("e164").alias("phone"),
@@ -232,7 +253,7 @@ def choose_phones(canonical: pl.DataFrame, sources: int) -> pl.DataFrame:
         .then(pl.coalesce("extension", mapped_extension))
         .alias("phone_extension"),
         pl.col("reason").fill_null(MISSING),
-    ).drop("e164", "extension")
+    ).drop("e164", "extension", "_chosen")
 
 
 def _phone_rejects(invalid: pl.DataFrame, mapping: ColumnMapping) -> pl.DataFrame:
