@@ -1,4 +1,4 @@
-"""Agreement and speed of `phone_lookup` (polars first) against `normalize_phone` per value.
+"""Agreement and speed of `phone_lookup` (in bulk first) against `normalize_phone` per value.
 
     python bench/phones_agreement.py --inputs 2000000 --workers 2 [--seed 1]
     python bench/phones_agreement.py --csv /tmp/b1m.csv      # the phone step of an import
@@ -7,7 +7,7 @@ The first form generates inputs (every supported region's example numbers with r
 digits, in E.164, international, national, IDD, digits-only, damaged and extension
 forms, read in their own or another region; the benchmark generator's rows; junk),
 answers their distinct (raw, region) pairs both ways, and prints one JSON line: pairs,
-share answered with polars, disagreements (field by field; must be 0) and timings. The
+share answered in bulk, disagreements (field by field; must be 0) and timings. The
 disagreeing pairs, if any, are written to --diff-out.
 
 The second form builds the pairs `choose_phones` looks up for a file and times the phone
@@ -235,8 +235,8 @@ def agreement(n: int, seed: int, workers: int, diff_out: Path | None) -> dict[st
     return {
         "inputs": n,
         "pairs": distinct.height,
-        "answered_with_polars": distinct.height - left,
-        "share_answered_with_polars": round(1 - left / distinct.height, 5),
+        "answered_in_bulk": distinct.height - left,
+        "share_answered_in_bulk": round(1 - left / distinct.height, 5),
         "disagreements": disagreements.height,
         "rows_compared": both.height,
         "phone_lookup_seconds": round(fast_seconds, 2),

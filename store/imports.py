@@ -16,6 +16,7 @@ import polars as pl
 from store.db import PHONE_KEY, Store, now
 from transforms.dedupe import MERGED_FIELDS
 from transforms.mapping import ROW
+from transforms.phones_fast import time_zones
 
 # DuckDB writes the full row groups of an INSERT to the database file while the
 # statement runs; the rows of a last, partial row group wait in memory until the COMMIT
@@ -41,7 +42,7 @@ STAT_COLUMNS = (
 class BatchChunk:
     """What one chunk of a file writes (`BatchWriter.write`)."""
 
-    new: pl.DataFrame  # contacts to insert (prepare.CONTACT_COLUMNS)
+    new: pl.DataFrame  # contacts to insert (prepare.CONTACT_COLUMNS: zone_set, not time_zones)
     changed: pl.DataFrame  # contacts to update: contact_id + merged fields
     rejects: pl.DataFrame  # _row, reason, message, suggested_phone, phone, original
     warnings: pl.DataFrame  # _row, column, value, reason
@@ -337,7 +338,10 @@ def _insert_contacts(
     )[0]
     if last - first + 1 != new.height:  # only this transaction draws ids: never expected
         raise RuntimeError(f"contact ids {first}..{last} are not {new.height} in a row")
-    new = new.with_columns(pl.int_range(first, last + 1, dtype=pl.Int64).alias("id"))
+    new = new.with_columns(
+        pl.int_range(first, last + 1, dtype=pl.Int64).alias("id"),
+        time_zones(new.get_column("zone_set")),
+    )
     new, attributes = cells_as_json(new, "attributes")
     with store.source("batch_new", new, on_disk=on_disk) as batch_new:
         store.run(

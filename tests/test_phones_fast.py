@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transforms.phones import LOOKUP_SCHEMA, normalize_phone, phone_lookup, vectorized_answers
-from transforms.phones_fast import SHAPE, SHAPE_NON_DIGITS, region_usable, rules_for
+from transforms.phones_fast import SHAPE, SHAPE_NON_DIGITS, region_usable, rules_for, zone_sets
 
-FIELDS = [name for name in LOOKUP_SCHEMA if name not in ("raw", "region")]
+FIELDS = [name for name in LOOKUP_SCHEMA if name not in ("raw", "region", "zone_set")]
 REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
 NUMBER_TYPES = [
     value
@@ -36,15 +36,19 @@ def scalar(raw: str | None, region: str | None) -> dict[str, object]:
     }
 
 
+def answer_of(row: dict[str, object]) -> dict[str, object]:
+    """A LOOKUP_SCHEMA row as `scalar` gives it: its zone set as the list of zones."""
+    zones = zone_sets().lists[row["zone_set"]].to_list()
+    return {**{field: row.get(field) for field in FIELDS}, "time_zones": zones}
+
+
 def fast(pairs: list[tuple[str | None, str | None]]) -> tuple[dict, list]:
     """({(raw, region): answer} for the pairs answered in bulk, the pairs left over)."""
     frame = pl.DataFrame(pairs, schema={"raw": pl.String, "region": pl.String}, orient="row")
     answered, rest = vectorized_answers(frame.unique())
     answers = {}
     for row in answered.iter_rows(named=True):
-        answer = {field: row.get(field) for field in FIELDS}
-        answer["time_zones"] = answer["time_zones"] or []
-        answers[row["raw"], row["region"]] = answer
+        answers[row["raw"], row["region"]] = answer_of(row)
     return answers, rest.rows()
 
 
@@ -170,7 +174,7 @@ def test_lookup_answers_every_pair_like_the_scalar_function():
         assert lookup.schema == pl.Schema(LOOKUP_SCHEMA)
         assert lookup.height == len(pairs)
         for row in lookup.iter_rows(named=True):
-            assert {f: row[f] for f in FIELDS} == scalar(row["raw"], row["region"])
+            assert answer_of(row) == scalar(row["raw"], row["region"])
 
 
 def test_every_region_is_answered_in_bulk():

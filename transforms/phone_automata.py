@@ -279,11 +279,22 @@ FULL = "full"
 PREFIX = "prefix"
 
 
+def _bits(value: int) -> list[int]:
+    """The positions of the set bits of `value`."""
+    found = []
+    while value:
+        low = value & -value
+        found.append(low.bit_length() - 1)
+        value ^= low
+    return found
+
+
 def automaton(patterns: Sequence[tuple[str, str]]) -> Automaton:
     """One automaton for `patterns`, each (regex, FULL or PREFIX); ids are positions.
 
     Subset construction over the NFA's "important" states (those with a digit move, and
-    the accepting ones), each with its closure and its moves per digit worked out once.
+    the accepting ones), as bit sets, with each one's closure and moves per digit worked
+    out once.
     """
     nfa = _Nfa()
     start = nfa.state()
@@ -291,27 +302,31 @@ def automaton(patterns: Sequence[tuple[str, str]]) -> Automaton:
     for number, (pattern, mode) in enumerate(patterns):
         tree, _ = parse(pattern)
         accepting[nfa.add(tree, start)] = (number, mode)
-    important = {s for s in range(len(nfa.moves)) if nfa.moves[s] or s in accepting}
-    closures: dict[int, frozenset[int]] = {}
+    important = [s for s in range(len(nfa.moves)) if nfa.moves[s] or s in accepting]
+    bit = {state: 1 << position for position, state in enumerate(important)}
+    closures: dict[int, int] = {}
 
-    def closure(state: int) -> frozenset[int]:
+    def closure(state: int) -> int:
         if state not in closures:
-            closures[state] = frozenset(important.intersection(nfa.closure([state])))
+            closures[state] = sum(bit[s] for s in nfa.closure([state]) if s in bit)
         return closures[state]
 
-    steps: dict[int, list[frozenset[int]]] = {}
+    steps = []  # per important state, per digit: the bit set it moves to
     for state in important:
-        steps[state] = [
-            frozenset().union(
-                *(closure(target) for mask, target in nfa.moves[state] if mask >> digit & 1)
-            )
-            for digit in range(DIGITS)
-        ]
-    prefix_of = {s: n for s, (n, mode) in accepting.items() if mode == PREFIX}
-    full_of = {s: n for s, (n, mode) in accepting.items() if mode == FULL}
+        row = [0] * DIGITS
+        for mask, target in nfa.moves[state]:
+            reached = closure(target)
+            for digit in range(DIGITS):
+                if mask >> digit & 1:
+                    row[digit] |= reached
+        steps.append(row)
+    prefix_bits = sum(bit[s] for s, (_, mode) in accepting.items() if mode == PREFIX)
+    pattern_of = {bit[s].bit_length() - 1: number for s, (number, _) in accepting.items()}
 
-    def prefixes(states: frozenset[int]) -> frozenset[int]:
-        return frozenset(prefix_of[s] for s in states if s in prefix_of)
+    def prefixes(states: int) -> int:
+        """The PREFIX patterns (as a bit set of pattern ids) accepting in `states`."""
+        hits = states & prefix_bits
+        return sum(1 << pattern_of[p] for p in _bits(hits)) if hits else 0
 
     first_states = closure(start)
     first = (first_states, prefixes(first_states))
@@ -320,18 +335,23 @@ def automaton(patterns: Sequence[tuple[str, str]]) -> Automaton:
     rows: list[list[int]] = []
     while len(rows) < len(order):
         states, sticky = order[len(rows)]
+        members = [steps[p] for p in _bits(states)]
         row = []
         for digit in range(DIGITS):
-            reached = frozenset().union(*(steps[s][digit] for s in states))
-            key = (reached, sticky | prefixes(reached) if prefix_of else sticky)
+            reached = 0
+            for member in members:
+                reached |= member[digit]
+            key = (reached, sticky | prefixes(reached) if prefix_bits else sticky)
             found = ids.get(key)
             if found is None:
                 found = ids[key] = len(order)
                 order.append(key)
             row.append(found)
         rows.append(row)
+    full_bits = sum(bit[s] for s, (_, mode) in accepting.items() if mode == FULL)
     matched = tuple(
-        frozenset(full_of[s] for s in states if s in full_of) | sticky for states, sticky in order
+        frozenset(pattern_of[p] for p in _bits(states & full_bits)) | frozenset(_bits(sticky))
+        for states, sticky in order
     )
     return Automaton(np.array(rows, dtype=np.int32).reshape(-1, DIGITS), matched)
 

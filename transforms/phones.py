@@ -12,6 +12,7 @@ rules, vectorized, checked to agree with it) and leaves the rest to `normalize_p
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from transforms.phone_rules import (  # noqa: F401 - re-exported: the module's scalar API
@@ -33,7 +34,7 @@ from transforms.phone_rules import (  # noqa: F401 - re-exported: the module's s
     _valid_e164,
     normalize_phone,
 )
-from transforms.phones_fast import ANSWER_SCHEMA, parse_common
+from transforms.phones_fast import ANSWER_SCHEMA, parse_common, zone_sets
 
 SCIENTIFIC_PLUS = r"^ *\+?([0-9])(?:[.,]([0-9]+))?[eE]\+([0-9]{1,2}) *$"
 FLOAT_TAIL_SPACES = r"^ *\+?([0-9]{6,17})\.0+ *$"
@@ -54,7 +55,7 @@ LOOKUP_SCHEMA = {
     "suggested_phone": pl.String,
     "phone_region": pl.String,
     "line_type": pl.String,
-    "time_zones": pl.List(pl.String),
+    "zone_set": pl.UInt16,  # phones_fast.zone_sets(): time_zones(zone_set) lists them
 }
 
 
@@ -73,37 +74,69 @@ def phone_answers(cells: pl.DataFrame, chunk_size: int = LOOKUP_CHUNK) -> pl.Dat
     pair by `normalize_phone`.
     """
     cells = cells.select(pl.col("raw", "region").cast(pl.String))
+    present = cells.get_column("raw").is_not_null()
+    if present.sum() < cells.height:  # empty cells need no lookup
+        return _spread(phone_answers(cells.filter(present), chunk_size), cells, present)
     if cells.height < BULK_MIN:
         answers = _library_answers(cells.unique())
         return cells.join(answers, on=["raw", "region"], how="left", nulls_equal=True,
                           maintain_order="left").select(_lookup_columns(answers))  # fmt: skip
+    return pl.concat(
+        [_bulk(cells.slice(at, chunk_size)) for at in range(0, cells.height, chunk_size)]
+    )
+
+
+def _bulk(cells: pl.DataFrame) -> pl.DataFrame:
+    """LOOKUP_SCHEMA answers for each row of `cells` (raw never null), in its order: in
+    bulk where parse_common answers, the rest by the library once per distinct pair."""
     indexed = cells.with_row_index(ROW_INDEX)
-    frames = []
-    for at in range(0, cells.height, chunk_size):
-        answered, rest = vectorized_answers(indexed.slice(at, chunk_size))
-        by_library = _library_answers(rest.select("raw", "region").unique())
-        rest = rest.join(by_library, on=["raw", "region"], how="left", nulls_equal=True)
-        frames += [answered, rest]
-    answers = pl.concat([frame.select(ROW_INDEX, *_lookup_columns(frame)) for frame in frames])
-    return answers.sort(ROW_INDEX).drop(ROW_INDEX)
+    parsed, left = parse_common(indexed)
+    answered = _with_reasons(parsed)
+    fixed, left = _with_damage(answered, left)
+    by_library = _library_answers(left.select("raw", "region").unique())
+    left = left.join(by_library, on=["raw", "region"], how="left", nulls_equal=True)
+    extra = pl.concat([fixed, left], how="diagonal_relaxed")
+    extra = extra.select(ROW_INDEX, *_lookup_columns(extra))
+    # each row's answer: from `extra` when it has one (it replaces a bulk answer)
+    position = np.full(cells.height, -1, dtype=np.int64)
+    position[answered.get_column(ROW_INDEX).to_numpy()] = np.arange(answered.height)
+    position[extra.get_column(ROW_INDEX).to_numpy()] = answered.height + np.arange(extra.height)
+    if (position < 0).any():  # a bug, never bad input
+        raise RuntimeError("a phone cell got no answer")
+    columns = list(LOOKUP_SCHEMA)
+    return pl.concat([answered.select(columns), extra.select(columns)])[position]
+
+
+def _spread(found: pl.DataFrame, cells: pl.DataFrame, present: pl.Series) -> pl.DataFrame:
+    """The answers `found` for the `present` cells, with MISSING for the others, in the
+    order of `cells`."""
+    at = pl.select(pl.when(present).then(present.cum_sum() - 1)).to_series()
+    answers = found.select(pl.all().gather(at))
+    return answers.with_columns(
+        cells.get_column("raw"),
+        cells.get_column("region"),
+        pl.when(present).then(pl.col("reason")).otherwise(pl.lit(MISSING)).alias("reason"),
+        pl.col("zone_set").fill_null(zone_sets().unknown),
+    )
 
 
 def vectorized_answers(pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(answers found in bulk, the rows left to normalize_phone), with the other columns
-    of `pairs` (raw and region, and a row index, say)."""
-    blank = pl.col("raw").is_null() | pl.col("raw").str.contains(r"^[ \t\r\n]*$")
-    missing = pairs.filter(blank).with_columns(reason=pl.lit(MISSING))
-    parsed, rest = parse_common(pairs.filter(~blank))
-    answered, rest = _with_damage(_with_reasons(parsed), rest)
-    return pl.concat([missing, *answered], how="diagonal_relaxed"), rest
+    """(answers found in bulk, the pairs left to normalize_phone), for distinct pairs."""
+    parsed, left = parse_common(pairs)
+    answered = _with_reasons(parsed)
+    fixed, left = _with_damage(answered, left)
+    replaced = pl.concat([fixed.select("raw", "region"), left.select("raw", "region")])
+    kept = answered.join(replaced, on=["raw", "region"], how="anti", nulls_equal=True)
+    answers = pl.concat([kept, fixed], how="diagonal_relaxed")
+    return answers.select(_lookup_columns(answers)), left
 
 
 def _lookup_columns(frame: pl.DataFrame) -> list[pl.Expr]:
     columns = []
     for name, dtype in LOOKUP_SCHEMA.items():
         column = pl.col(name) if name in frame.columns else pl.lit(None, dtype)
-        if name == "time_zones":  # an invalid number has no zones: an empty list
-            column = column.fill_null(pl.lit([], dtype))
+        if name == "zone_set":  # an invalid number has no zones
+            column = column.fill_null(zone_sets().unknown)
         columns.append(column.cast(dtype).alias(name))
     return columns
 
@@ -131,20 +164,19 @@ def _with_reasons(parsed: pl.DataFrame) -> pl.DataFrame:
         pl.when(valid)
         .then(pl.col("number_type").replace_strict(_LINE_TYPES, return_dtype=pl.String))
         .alias("line_type"),
-        "time_zones",
+        "zone_set",
         *(column for column in parsed.columns if column not in ANSWER_SCHEMA),
     )
 
 
-def _with_damage(
-    answered: pl.DataFrame, rest: pl.DataFrame
-) -> tuple[list[pl.DataFrame], pl.DataFrame]:
-    """_damaged, vectorized: (answers, pairs left to the library).
+def _with_damage(answered: pl.DataFrame, rest: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """_damaged, vectorized: (answers that replace those of `answered` or answer rows
+    of `rest`, the rows left to the library: the rest of `rest`, and damaged cells of
+    `answered` whose repair the bulk path cannot judge).
 
     Answers scientific-notation cells with 'E+' from `rest` (the library never parses
     them), and refines the invalid answers of float-tail and digits-only cells. Each
-    suggestion is `_valid_e164(first, region) or _valid_e164(second, region)`. Only
-    invalid answers are looked at: valid ones go through untouched.
+    suggestion is `_valid_e164(first, region) or _valid_e164(second, region)`.
     """
     raw = pl.col("raw")
     is_scientific = raw.str.contains(SCIENTIFIC_PLUS)
@@ -155,10 +187,7 @@ def _with_damage(
     digits = raw.str.extract(DIGITS_ONLY_SPACES, 1)
     no_text = pl.lit(None, pl.String)
     shapes = raw.str.contains(FLOAT_TAIL_SPACES) | raw.str.contains(DIGITS_ONLY_SPACES)
-    invalid = pl.col("e164").is_null()
-    valid, maybe = answered.filter(~invalid), answered.filter(invalid)
-    plain = maybe.filter(~shapes)
-    maybe = maybe.filter(shapes)
+    maybe = answered.filter(pl.col("e164").is_null()).filter(shapes)
     damaged = pl.concat(
         [
             rest.filter(is_scientific).with_columns(
@@ -202,20 +231,13 @@ def _with_damage(
         .otherwise(pl.lit(SPREADSHEET_DAMAGED)),
     )
     unsure = damaged.filter(~pl.col("known")).select(rest.columns)
-    return (
-        [valid, plain, damaged.filter(pl.col("known"))],
-        pl.concat([rest.filter(~is_scientific), unsure]),
-    )
+    return damaged.filter(pl.col("known")), pl.concat([rest.filter(~is_scientific), unsure])
 
 
 def _library_answers(pairs: pl.DataFrame) -> pl.DataFrame:
-    """normalize_phone per pair, written straight into columns.
-
-    Time zones are kept as ids of distinct tuples: turning a million Python lists into a
-    list column takes gigabytes.
-    """
+    """normalize_phone per pair, written straight into columns."""
     columns: dict[str, list[object]] = {name: [] for name in LOOKUP_SCHEMA}
-    zone_ids: dict[tuple[str, ...], int] = {}
+    zones = zone_sets()
     for raw, region in pairs.iter_rows():
         answer = normalize_phone(raw, region)
         columns["raw"].append(raw)
@@ -226,8 +248,5 @@ def _library_answers(pairs: pl.DataFrame) -> pl.DataFrame:
         columns["suggested_phone"].append(answer.suggested_phone)
         columns["phone_region"].append(answer.phone_region)
         columns["line_type"].append(answer.line_type)
-        columns["time_zones"].append(zone_ids.setdefault(answer.time_zones, len(zone_ids)))
-    zones = pl.Series([list(z) for z in zone_ids], dtype=LOOKUP_SCHEMA["time_zones"])
-    ids = pl.Series(columns.pop("time_zones"), dtype=pl.UInt32)
-    schema = {name: dtype for name, dtype in LOOKUP_SCHEMA.items() if name != "time_zones"}
-    return pl.DataFrame(columns, schema=schema).with_columns(time_zones=zones.gather(ids))
+        columns["zone_set"].append(zones.of(answer.time_zones))
+    return pl.DataFrame(columns, schema=LOOKUP_SCHEMA)

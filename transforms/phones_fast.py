@@ -82,7 +82,7 @@ ANSWER_SCHEMA = {
     "possible": pl.Int8,  # is_possible_number_with_reason of a parsed, invalid number
     "phone_region": pl.String,
     "number_type": pl.Int8,
-    "time_zones": pl.List(pl.String),  # time_zones_for_number without 'Etc/Unknown'
+    "zone_set": pl.UInt16,  # time_zones_for_number without 'Etc/Unknown', as a ZoneSets id
 }
 LENGTHS = 128  # length tables cover 0..LENGTHS-1 digits; longer is TOO_LONG everywhere
 NO_ERROR = -1
@@ -258,14 +258,21 @@ def region_usable(region: str) -> bool:
 
 @dataclass(frozen=True)
 class ZoneSets:
-    """time_zones_for_number's answers as ids of distinct zone lists ('Etc/Unknown'
-    left out): by time zone key (the trie's key index), by country code, and none."""
+    """time_zones_for_number's answers ('Etc/Unknown' left out) as small ids: by time
+    zone key (TIMEZONE_DATA's order), by country code, and none (an empty list)."""
 
-    trie: ZonePrefixes
     by_key: np.ndarray  # (keys,) int32
     by_country: dict[int, int]  # _country_level_time_zones_for_number of a code
     unknown: int
+    ids: dict[tuple[str, ...], int]
     lists: pl.Series  # List(String), one per id
+
+    def of(self, zones: tuple[str, ...]) -> int:
+        """The id of an answer of time_zones_for_number (without 'Etc/Unknown')."""
+        found = self.ids.get(zones)
+        if found is None:  # every answer the library can give is listed: a bug
+            raise KeyError(f"time zones {zones!r} are not a known answer")
+        return found
 
 
 @cache
@@ -276,15 +283,25 @@ def zone_sets() -> ZoneSets:
         kept = tuple(zone for zone in zones if zone != "Etc/Unknown")
         return ids.setdefault(kept, len(ids))
 
-    keys = list(TIMEZONE_DATA)
-    by_key = np.array([set_id(TIMEZONE_DATA[key]) for key in keys], dtype=np.int32)
+    by_key = np.array([set_id(zones) for zones in TIMEZONE_DATA.values()], dtype=np.int32)
     by_country = {
         code: set_id(_country_level_time_zones_for_number(phonenumbers.PhoneNumber(code)))
         for code in COUNTRY_CODE_TO_REGION_CODE
     }
     unknown = set_id(())
     lists = pl.Series([list(zones) for zones in ids], dtype=pl.List(pl.String))
-    return ZoneSets(zone_prefixes(keys), by_key, by_country, unknown, lists)
+    return ZoneSets(by_key, by_country, unknown, ids, lists)
+
+
+@cache
+def _zone_trie() -> ZonePrefixes:
+    """TIMEZONE_DATA's keys, in its order."""
+    return zone_prefixes(list(TIMEZONE_DATA))
+
+
+def time_zones(zone_set: pl.Series) -> pl.Series:
+    """The time zone lists of ZoneSets ids."""
+    return zone_sets().lists.gather(zone_set).alias("time_zones")
 
 
 @cache
@@ -302,16 +319,31 @@ class _Numbers:
     """Digit strings in one buffer that only grows: a number is (start, length) into
     `digits` (values 0-9)."""
 
-    def __init__(self, series: pl.Series) -> None:
-        array = series.rechunk().to_arrow()  # large_string: offsets and bytes
+    def __init__(self, digits: np.ndarray, start: np.ndarray, length: np.ndarray) -> None:
+        self.digits = digits
+        self.start = start
+        self.length = length
+
+    @classmethod
+    def of_cells(cls, cells: pl.Series) -> _Numbers:
+        """Each cell's digits (ASCII 0-9), in order: for a SHAPE cell, its number's
+        digits followed by its extension's."""
+        array = cells.rechunk().to_arrow()  # large_string: offsets and bytes
         buffers = array.buffers()
         offsets = np.frombuffer(buffers[1], dtype=np.int64)[
             array.offset : array.offset + len(array) + 1
         ]
-        data = np.frombuffer(buffers[2], dtype=np.uint8) if len(buffers) > 2 and buffers[2] else b""
-        self.digits = np.frombuffer(data, dtype=np.uint8) - np.uint8(48)
-        self.start = offsets[:-1].copy()
-        self.length = np.diff(offsets)
+        data = (
+            np.frombuffer(buffers[2], dtype=np.uint8)
+            if len(buffers) > 2 and buffers[2] is not None
+            else np.zeros(0, dtype=np.uint8)
+        )
+        data = data[: offsets[-1]] if len(offsets) else data
+        is_digit = (data >= 48) & (data <= 57)
+        before = np.zeros(len(data) + 1, dtype=np.int64)
+        np.cumsum(is_digit, out=before[1:])
+        start = before[offsets[:-1]]
+        return cls(data[is_digit] - np.uint8(48), start, before[offsets[1:]] - start)
 
     def head(self, start: np.ndarray, length: np.ndarray, size: int) -> np.ndarray:
         """The value of each number's first `size` digits (-1 when it is shorter)."""
@@ -446,7 +478,7 @@ class _Tables:
 
     def __init__(self, regions: list[str]) -> None:
         self.regions = regions
-        self.size = 0
+        self.size = -1
         self.refresh()
 
     def index(self, region: str) -> int:
@@ -680,7 +712,7 @@ def _validate(numbers: _Numbers, parsed: _Parsed) -> _Validated:
     """region_code_for_number, number_type, is_possible_number_with_reason and
     time_zones_for_number of the rows parse() accepted."""
     n = len(parsed.error)
-    sets = zone_sets()
+    sets, trie = zone_sets(), _zone_trie()
     found = _Validated(
         claimed=np.full(n, -1, dtype=np.int32),
         names=[],
@@ -718,48 +750,15 @@ def _validate(numbers: _Numbers, parsed: _Parsed) -> _Validated:
         if len(geo):
             first = 0
             for char in str(code):  # the E.164 digits: the code, then the number
-                first = int(sets.trie.table[first, ord(char) - 48])
-            ends = run(sets.trie.table, np.full(len(geo), first, dtype=np.int32), numbers.digits,
+                first = int(trie.table[first, ord(char) - 48])
+            ends = run(trie.table, np.full(len(geo), first, dtype=np.int32), numbers.digits,
                        start[geo], length[geo])  # fmt: skip
-            key = sets.trie.longest[ends]
+            key = trie.longest[ends]
             found.zones[rows[geo]] = np.where(key >= 0, sets.by_key[key], sets.unknown)
     return found
 
 
 # --- polars in and out --------------------------------------------------------------------
-
-
-def _shape(pairs: pl.DataFrame) -> pl.DataFrame:
-    """raw, region, plus, digits (before any extension), ext, unsure."""
-    raw = pl.col("raw")
-    regions = pairs.get_column("region").unique().drop_nulls()
-    usable = [region for region in regions if region_usable(region)]
-    cut = pairs.with_columns(
-        # in a SHAPE cell only the extension has a label, and no digit follows it
-        ext=raw.str.extract(EXTENSION, 1),
-        # the digits of a SHAPE cell; other cells are left to the library
-        digits=raw.str.replace_many(SHAPE_NON_DIGITS, [""] * len(SHAPE_NON_DIGITS)),
-    )
-    ext, digits = pl.col("ext"), pl.col("digits")
-    cut = cut.with_columns(
-        digits=pl.when(ext.is_null())
-        .then(digits)
-        .otherwise(digits.str.slice(0, digits.str.len_chars() - ext.str.len_chars()))
-    )
-    unsure = (
-        ~raw.str.contains(SHAPE)
-        | ~pl.col("region").is_in(usable)
-        | (raw.str.len_chars() > MAX_RAW_LENGTH)
-        | (digits.str.len_chars() < MIN_DIGITS)
-        | (raw.str.contains("/", literal=True) & ext.is_not_null())  # '/ x' starts a 2nd number
-    )
-    return cut.select(
-        *_carried(pairs),
-        raw.str.contains("+", literal=True).alias("plus"),
-        "digits",
-        "ext",
-        unsure.fill_null(True).alias("unsure"),
-    )
 
 
 def _carried(pairs: pl.DataFrame) -> list[str]:
@@ -769,31 +768,63 @@ def _carried(pairs: pl.DataFrame) -> list[str]:
 
 def parse_common(pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(answers in ANSWER_SCHEMA, the rows left to the library), both in the order of
-    `pairs` and with its other columns (a row index, say) after raw and region.
+    `pairs` and with its other columns (a row index, say) after the answer's.
 
-    `pairs` holds (raw, region) rows whose raw is not blank.
+    A row is answered here when its cell has the SHAPE, at least MIN_DIGITS digits
+    before any extension, at most MAX_RAW_LENGTH characters, and a region with rules.
     """
     carried = _carried(pairs)
-    staged = _shape(pairs)
-    left = staged.filter(pl.col("unsure")).select(carried)
-    sure = staged.filter(~pl.col("unsure"))
-    if sure.height == 0:
-        empty = pl.DataFrame(schema=ANSWER_SCHEMA)
-        return empty.with_columns(pl.lit(None, pairs.schema[c]).alias(c) for c in carried[2:]), left
-    regions = sure.get_column("region").unique().sort().to_list()
-    region = (
-        sure.get_column("region")
-        .replace_strict({r: i for i, r in enumerate(regions)}, return_dtype=pl.Int64)
-        .to_numpy()
+    raw = pl.col("raw")
+    regions = [
+        r for r in pairs.get_column("region").unique().drop_nulls().sort() if region_usable(r)
+    ]
+    cut = pairs.select(
+        # in a SHAPE cell only the extension has a label, and no digit follows it
+        raw.str.extract(EXTENSION, 1).alias("ext"),
+        raw.str.contains(SHAPE).fill_null(False).alias("shape"),
+        raw.str.contains("+", literal=True).fill_null(False).alias("plus"),
+        raw.str.contains("/", literal=True).fill_null(False).alias("slash"),
+        raw.str.len_chars().fill_null(0).alias("size"),
+        pl.col("region")
+        .replace_strict({r: i for i, r in enumerate(regions)}, default=-1, return_dtype=pl.Int32)
+        .fill_null(-1)
+        .alias("region_id"),
     )
-    numbers = _Numbers(sure.get_column("digits"))
+    numbers = _Numbers.of_cells(pairs.get_column("raw"))
+    ext = cut.get_column("ext")
+    with_ext = ext.is_not_null().to_numpy()
+    numbers.length -= ext.str.len_bytes().fill_null(0).to_numpy()  # the extension's digits
+    region = cut.get_column("region_id").to_numpy()
+    unsure = (
+        ~cut.get_column("shape").to_numpy()
+        | (region < 0)
+        | (cut.get_column("size").to_numpy() > MAX_RAW_LENGTH)
+        | (numbers.length < MIN_DIGITS)
+        | (cut.get_column("slash").to_numpy() & with_ext)  # '/ x' starts a 2nd number
+    )
+    sure = np.flatnonzero(~unsure)
+    if len(sure) == 0:
+        empty = pl.DataFrame(schema=ANSWER_SCHEMA).with_columns(
+            pl.lit(None, pairs.schema[c]).alias(c) for c in carried[2:]
+        )
+        return empty, pairs.select(carried)
+    numbers.start, numbers.length = numbers.start[sure], numbers.length[sure]
     tables = _Tables(regions)
-    parsed = _extract_country(tables, numbers, region, sure.get_column("plus").to_numpy())
+    parsed = _extract_country(
+        tables, numbers, region[sure], cut.get_column("plus").to_numpy()[sure]
+    )
     _national_significant_number(tables, numbers, parsed)
     found = _validate(numbers, parsed)
-    unsure = pl.Series(parsed.unsure)
-    left = pl.concat([left, sure.filter(unsure).select(carried)])
-    return _answers(sure.select(*carried, "ext"), numbers, parsed, found).filter(~unsure), left
+    unsure[sure[parsed.unsure]] = True
+    answered = ~parsed.unsure
+    frame = pairs.select(carried).with_columns(ext)
+    if len(sure) < pairs.height:
+        frame = frame[sure]
+    answers = _answers(frame, numbers, parsed, found)
+    if not answered.all():
+        answers = answers.filter(pl.Series(answered))
+    left = pairs.select(carried).filter(pl.Series(unsure))
+    return answers, left
 
 
 def _answers(
@@ -822,6 +853,6 @@ def _answers(
         .alias("possible"),
         pl.lit(region_names.gather(claimed)).alias("phone_region"),
         pl.when(is_going).then(pl.Series(found.number_type)).cast(pl.Int8).alias("number_type"),
-        pl.when(is_valid).then(pl.lit(zone_sets().lists.gather(found.zones))).alias("time_zones"),
+        pl.lit(pl.Series(found.zones, dtype=pl.UInt16)).alias("zone_set"),  # none unless valid
         *extras,
     )

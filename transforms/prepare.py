@@ -19,7 +19,7 @@ from transforms.regions import with_regions
 
 CONTACT_COLUMNS = (
     ROW, "phone", "phone_extension", "first_name", "last_name", "email", "company", "title",
-    ATTRIBUTES, "phone_region", "line_type", "time_zones",
+    ATTRIBUTES, "phone_region", "line_type", "zone_set",
 )  # fmt: skip
 REJECT_SCHEMA = {
     ROW: pl.Int64,
@@ -201,59 +201,67 @@ def _split_malformed(
 # what choose_phones takes from the chosen number's answer
 _ANSWER_FIELDS = (
     "raw", "e164", "extension", "reason", "suggested_phone", "phone_region", "line_type",
-    "time_zones",
+    "zone_set",
 )  # fmt: skip
 
 
 def choose_phones(canonical: pl.DataFrame, sources: int) -> pl.DataFrame:
     """Per row: a valid mobile number first, else the first valid in column order.
 
-    Every phone cell is answered in one batch (`phone_answers`, in row order, so each
-    source's answers line up with the rows). A row with no valid number keeps the
-    answer of its best candidate, so its reject says why.
+    The phone cells of every source are answered in one batch (`phone_answers`), then
+    each row takes its chosen cell's answer by position. A row with no valid number
+    keeps the answer of its best candidate, so its reject says why.
     """
-    height = canonical.height
+    present = [
+        canonical.select(
+            pl.col(f"phone_raw_{i}").is_not_null() & pl.col(f"phone_usable_{i}")
+        ).to_series()
+        for i in range(sources)
+    ]
     cells = pl.concat(
         [
-            canonical.select(
-                pl.when(pl.col(f"phone_usable_{i}")).then(pl.col(f"phone_raw_{i}")).alias("raw"),
-                "region",
-            )
-            for i in range(sources)
+            canonical.filter(mask).select(pl.col(f"phone_raw_{i}").alias("raw"), "region")
+            for i, mask in enumerate(present)
         ]
     )
     answers = phone_answers(cells)
-    blocks = [answers.slice(i * height, height) for i in range(sources)]
-    # rank: valid first, then mobile, then column order (candidates only: a cell)
-    ranks = [
-        pl.when(blocks[i].get_column("raw").is_not_null()).then(
-            blocks[i].get_column("e164").is_null().cast(pl.Int32) * (2 * sources)
-            + (~pl.col(f"phone_mobile_{i}")).cast(pl.Int32) * sources
-            + i
+    valid = answers.get_column("e164").is_not_null()
+    # each row's candidates: (position in `answers` or null, rank: valid first, then
+    # mobile, then column order)
+    positions, ranks = [], []
+    offset = 0
+    for i, mask in enumerate(present):
+        position = pl.select(pl.when(mask).then(mask.cum_sum() - 1 + offset)).to_series()
+        offset += int(mask.sum())
+        positions.append(position)
+        is_valid = valid.gather(position)
+        ranks.append(
+            pl.when(position.is_not_null()).then(
+                (~is_valid).cast(pl.Int32) * (2 * sources)
+                + (~pl.col(f"phone_mobile_{i}")).cast(pl.Int32) * sources
+                + i
+            )
         )
-        for i in range(sources)
-    ]
-    chosen = pl.min_horizontal(ranks) % sources if sources else pl.lit(None, pl.Int32)
-
-    def pick(field: str) -> pl.Expr:
-        expr = pl.lit(None, blocks[0].schema[field]) if blocks else pl.lit(None)
-        for i in reversed(range(sources)):
-            expr = pl.when(pl.col("_chosen") == i).then(blocks[i].get_column(field)).otherwise(expr)
-        return expr.alias(field)
-
+    chosen = pl.min_horizontal(ranks) % sources
+    pick = pl.lit(None, pl.UInt32)
+    for i in reversed(range(sources)):
+        pick = pl.when(chosen == i).then(positions[i]).otherwise(pick)
+    at = canonical.select(pick.alias("at")).to_series()
     drop = [c for c in canonical.columns if c.startswith(("phone_raw_", "phone_mobile_"))]
     drop += [c for c in canonical.columns if c.startswith("phone_usable_")]
-    joined = canonical.with_columns(chosen.alias("_chosen")).select(
-        pl.exclude(drop), *(pick(field) for field in _ANSWER_FIELDS)
-    )
+    fields = answers.select(pl.col(_ANSWER_FIELDS).gather(at))
     mapped_extension = pl.col("phone_extension").str.replace_all(r"\D", "").replace("", None)
-    return joined.with_columns(
-        pl.col("e164").alias("phone"),
-        pl.when(pl.col("e164").is_not_null())
-        .then(pl.coalesce("extension", mapped_extension))
-        .alias("phone_extension"),
-        pl.col("reason").fill_null(MISSING),
-    ).drop("e164", "extension", "_chosen")
+    return (
+        pl.concat([canonical.drop(drop), fields], how="horizontal")
+        .with_columns(
+            pl.col("e164").alias("phone"),
+            pl.when(pl.col("e164").is_not_null())
+            .then(pl.coalesce("extension", mapped_extension))
+            .alias("phone_extension"),
+            pl.col("reason").fill_null(MISSING),
+        )
+        .drop("e164", "extension")
+    )
 
 
 def _phone_rejects(invalid: pl.DataFrame, mapping: ColumnMapping) -> pl.DataFrame:
