@@ -566,30 +566,31 @@ def run(
     most `limit` of them. `table` is (states, 10); several automata can share one table
     at different offsets, each row starting in its own.
     """
-    flat = table.reshape(-1)
-    result = states.astype(np.int32, copy=True)
-    remaining = lengths.astype(np.int64, copy=True)
+    # states as indexes of their row in the flat table: one add and one take a digit
+    flat = table.reshape(-1).astype(np.int32) * DIGITS
+    remaining = lengths.astype(np.int32)
     if limit is not None:
         np.minimum(remaining, limit, out=remaining)
+    result = states.astype(np.int32) * DIGITS
     rows = np.arange(len(result))
-    current = result[rows]
-    position = starts.astype(np.int64, copy=True)
+    current = result.copy()
+    position = starts.astype(np.int64)
+    step = 0
     while True:
-        live = remaining > 0
+        live = remaining > step
         count = int(np.count_nonzero(live))
         if count == 0:
             break
         if count < len(rows):
-            if count * 2 < len(rows):  # compact once most rows are done
+            if count * 2 < len(rows):  # drop the finished rows once most are done
                 result[rows] = current
-                rows, current = rows[live], current[live]
-                position, remaining = position[live], remaining[live]
+                rows, current, position = rows[live], current[live], position[live]
+                remaining = remaining[live]
                 continue
-            step = flat[current * DIGITS + digits[np.where(live, position, 0)]]
-            current = np.where(live, step, current)
+            moved = np.take(flat, current + digits[np.where(live, position + step, 0)])
+            current = np.where(live, moved, current)
         else:
-            current = flat[current * DIGITS + digits[position]]
-        position += 1
-        remaining -= 1
+            current = np.take(flat, current + digits[position + step])
+        step += 1
     result[rows] = current
-    return result
+    return result // DIGITS

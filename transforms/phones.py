@@ -12,7 +12,6 @@ rules, vectorized, checked to agree with it) and leaves the rest to `normalize_p
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 from transforms.phone_rules import (  # noqa: F401 - re-exported: the module's scalar API
@@ -34,7 +33,7 @@ from transforms.phone_rules import (  # noqa: F401 - re-exported: the module's s
     _valid_e164,
     normalize_phone,
 )
-from transforms.phones_fast import ANSWER_SCHEMA, parse_common, zone_sets
+from transforms.phones_fast import ANSWER_SCHEMA, answer_in_place, parse_common, zone_sets
 
 SCIENTIFIC_PLUS = r"^ *\+?([0-9])(?:[.,]([0-9]+))?[eE]\+([0-9]{1,2}) *$"
 FLOAT_TAIL_SPACES = r"^ *\+?([0-9]{6,17})\.0+ *$"
@@ -88,23 +87,34 @@ def phone_answers(cells: pl.DataFrame, chunk_size: int = LOOKUP_CHUNK) -> pl.Dat
 
 def _bulk(cells: pl.DataFrame) -> pl.DataFrame:
     """LOOKUP_SCHEMA answers for each row of `cells` (raw never null), in its order: in
-    bulk where parse_common answers, the rest by the library once per distinct pair."""
+    bulk where the automata answer, the rest by the library once per distinct pair."""
     indexed = cells.with_row_index(ROW_INDEX)
-    parsed, left = parse_common(indexed)
-    answered = _with_reasons(parsed)
-    fixed, left = _with_damage(answered, left)
+    parsed, answered = answer_in_place(indexed)
+    answers = _with_reasons(parsed)
+    fixed, left = _with_damage(
+        answers.filter(pl.Series(answered)), indexed.filter(pl.Series(~answered))
+    )
     by_library = _library_answers(left.select("raw", "region").unique())
     left = left.join(by_library, on=["raw", "region"], how="left", nulls_equal=True)
-    extra = pl.concat([fixed, left], how="diagonal_relaxed")
-    extra = extra.select(ROW_INDEX, *_lookup_columns(extra))
-    # each row's answer: from `extra` when it has one (it replaces a bulk answer)
-    position = np.full(cells.height, -1, dtype=np.int64)
-    position[answered.get_column(ROW_INDEX).to_numpy()] = np.arange(answered.height)
-    position[extra.get_column(ROW_INDEX).to_numpy()] = answered.height + np.arange(extra.height)
-    if (position < 0).any():  # a bug, never bad input
+    patches = pl.concat([fixed, left], how="diagonal_relaxed")
+    patches = patches.select(ROW_INDEX, *_lookup_columns(patches))
+    covered = answered.copy()
+    covered[patches.get_column(ROW_INDEX).to_numpy()] = True
+    if not covered.all():  # a bug, never bad input
         raise RuntimeError("a phone cell got no answer")
-    columns = list(LOOKUP_SCHEMA)
-    return pl.concat([answered.select(columns), extra.select(columns)])[position]
+    return _patched(answers.select(list(LOOKUP_SCHEMA)), patches)
+
+
+def _patched(answers: pl.DataFrame, patches: pl.DataFrame) -> pl.DataFrame:
+    """`answers` with the rows at `patches`' ROW_INDEX replaced by theirs."""
+    if patches.height == 0:
+        return answers
+    at = patches.get_column(ROW_INDEX)
+    columns = []
+    for name in answers.columns:
+        column = answers.get_column(name).clone()
+        columns.append(column.scatter(at, patches.get_column(name)))
+    return pl.DataFrame(columns)
 
 
 def _spread(found: pl.DataFrame, cells: pl.DataFrame, present: pl.Series) -> pl.DataFrame:

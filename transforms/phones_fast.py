@@ -338,12 +338,16 @@ class _Numbers:
             if len(buffers) > 2 and buffers[2] is not None
             else np.zeros(0, dtype=np.uint8)
         )
-        data = data[: offsets[-1]] if len(offsets) else data
-        is_digit = (data >= 48) & (data <= 57)
-        before = np.zeros(len(data) + 1, dtype=np.int64)
-        np.cumsum(is_digit, out=before[1:])
-        start = before[offsets[:-1]]
-        return cls(data[is_digit] - np.uint8(48), start, before[offsets[1:]] - start)
+        first, end = offsets[:-1], offsets[1:]
+        data = data[first[0] : end[-1]] if len(first) else data[:0]
+        base = first[0] if len(first) else 0
+        is_digit = ((data >= 48) & (data <= 57)).view(np.uint8)
+        count = np.zeros(len(first), dtype=np.int64)
+        filled = end > first  # reduceat gives an empty cell the next cell's first byte
+        if filled.any():
+            count[filled] = np.add.reduceat(is_digit, first[filled] - base, dtype=np.int64)
+        start = np.cumsum(count) - count
+        return cls(data[is_digit.view(bool)] - np.uint8(48), start, count)
 
     def head(self, start: np.ndarray, length: np.ndarray, size: int) -> np.ndarray:
         """The value of each number's first `size` digits (-1 when it is shorter)."""
@@ -508,7 +512,9 @@ class _Tables:
         self.general_accepts = np.concatenate(
             [np.array([0 in m for m in g.matched], dtype=bool) for g in present] or [[False]]
         )
-        self.lengths = np.stack([r.length_check for r in self.rules])
+        self.lengths = np.stack(
+            [r.length_check for r in self.rules] or [np.zeros(LENGTHS, dtype=np.int8)]
+        )
         self.codes = np.array([r.country_code for r in self.rules], dtype=np.int64)
         self.code_sizes = np.array([len(str(r.country_code)) for r in self.rules])
         self.literal = [r.transform[0] if r.transform else "" for r in self.rules]
@@ -768,12 +774,19 @@ def _carried(pairs: pl.DataFrame) -> list[str]:
 
 def parse_common(pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """(answers in ANSWER_SCHEMA, the rows left to the library), both in the order of
-    `pairs` and with its other columns (a row index, say) after the answer's.
+    `pairs` and with its other columns (a row index, say) after the answer's."""
+    answers, answered = answer_in_place(pairs)
+    mask = pl.Series(answered)
+    return answers.filter(mask), pairs.select(_carried(pairs)).filter(~mask)
+
+
+def answer_in_place(pairs: pl.DataFrame) -> tuple[pl.DataFrame, np.ndarray]:
+    """(a row of ANSWER_SCHEMA, with the other columns of `pairs`, for every row of
+    `pairs`, in its order; which rows it answers: the others are left to the library).
 
     A row is answered here when its cell has the SHAPE, at least MIN_DIGITS digits
     before any extension, at most MAX_RAW_LENGTH characters, and a region with rules.
     """
-    carried = _carried(pairs)
     raw = pl.col("raw")
     regions = [
         r for r in pairs.get_column("region").unique().drop_nulls().sort() if region_usable(r)
@@ -792,7 +805,6 @@ def parse_common(pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     )
     numbers = _Numbers.of_cells(pairs.get_column("raw"))
     ext = cut.get_column("ext")
-    with_ext = ext.is_not_null().to_numpy()
     numbers.length -= ext.str.len_bytes().fill_null(0).to_numpy()  # the extension's digits
     region = cut.get_column("region_id").to_numpy()
     unsure = (
@@ -800,14 +812,9 @@ def parse_common(pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         | (region < 0)
         | (cut.get_column("size").to_numpy() > MAX_RAW_LENGTH)
         | (numbers.length < MIN_DIGITS)
-        | (cut.get_column("slash").to_numpy() & with_ext)  # '/ x' starts a 2nd number
+        | (cut.get_column("slash").to_numpy() & ext.is_not_null().to_numpy())  # '/ x': 2 numbers
     )
     sure = np.flatnonzero(~unsure)
-    if len(sure) == 0:
-        empty = pl.DataFrame(schema=ANSWER_SCHEMA).with_columns(
-            pl.lit(None, pairs.schema[c]).alias(c) for c in carried[2:]
-        )
-        return empty, pairs.select(carried)
     numbers.start, numbers.length = numbers.start[sure], numbers.length[sure]
     tables = _Tables(regions)
     parsed = _extract_country(
@@ -816,43 +823,54 @@ def parse_common(pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     _national_significant_number(tables, numbers, parsed)
     found = _validate(numbers, parsed)
     unsure[sure[parsed.unsure]] = True
-    answered = ~parsed.unsure
-    frame = pairs.select(carried).with_columns(ext)
-    if len(sure) < pairs.height:
-        frame = frame[sure]
-    answers = _answers(frame, numbers, parsed, found)
-    if not answered.all():
-        answers = answers.filter(pl.Series(answered))
-    left = pairs.select(carried).filter(pl.Series(unsure))
-    return answers, left
+    return _answers(pairs, ext, sure, numbers, parsed, found), ~unsure
 
 
 def _answers(
-    sure: pl.DataFrame, numbers: _Numbers, parsed: _Parsed, found: _Validated
+    pairs: pl.DataFrame,
+    ext: pl.Series,
+    sure: np.ndarray,
+    numbers: _Numbers,
+    parsed: _Parsed,
+    found: _Validated,
 ) -> pl.DataFrame:
-    """The rows' answers in ANSWER_SCHEMA."""
+    """Every row's answer in ANSWER_SCHEMA (rows not in `sure` get nulls)."""
+    n = pairs.height
+
+    def spread(values: np.ndarray, missing: object) -> np.ndarray:
+        full = np.full(n, missing, dtype=values.dtype)
+        full[sure] = values
+        return full
+
     going = parsed.going()
     valid = going & (found.number_type != UNKNOWN)
-    national = numbers.text(parsed.start, np.where(valid, parsed.length, 0))
+    length = spread(np.where(valid, parsed.length, 0), 0)
+    national = numbers.text(spread(parsed.start, 0), length)
     region_names = pl.Series([*found.names, None], dtype=pl.String)
     claimed = np.where(valid & (found.claimed >= 0), found.claimed, len(found.names))
-    is_valid, is_going = pl.Series(valid), pl.Series(going)
-    error = pl.Series(parsed.error)
-    extras = [c for c in sure.columns if c not in ("raw", "region", "ext")]
-    return sure.select(
+    is_valid = pl.Series(spread(valid, False))
+    error = pl.Series(spread(parsed.error, NO_ERROR))
+    return pairs.select(
         "raw",
         "region",
         pl.when(is_valid)
-        .then(pl.concat_str(pl.lit("+"), pl.Series(parsed.code).cast(pl.String), national))
+        .then(
+            pl.concat_str(pl.lit("+"), pl.Series(spread(parsed.code, 0)).cast(pl.String), national)
+        )
         .alias("e164"),
-        pl.when(is_valid).then(pl.col("ext")).alias("extension"),
+        pl.when(is_valid).then(ext).alias("extension"),
         pl.when(error != NO_ERROR).then(error).cast(pl.Int8).alias("parse_error"),
-        pl.when(is_going & ~is_valid)
-        .then(pl.Series(found.possible))
+        pl.when(pl.Series(spread(going & ~valid, False)))
+        .then(pl.Series(spread(found.possible, -1)))
         .cast(pl.Int8)
         .alias("possible"),
-        pl.lit(region_names.gather(claimed)).alias("phone_region"),
-        pl.when(is_going).then(pl.Series(found.number_type)).cast(pl.Int8).alias("number_type"),
-        pl.lit(pl.Series(found.zones, dtype=pl.UInt16)).alias("zone_set"),  # none unless valid
-        *extras,
+        pl.lit(region_names.gather(spread(claimed, len(found.names)))).alias("phone_region"),
+        pl.when(pl.Series(spread(going, False)))
+        .then(pl.Series(spread(found.number_type, UNKNOWN)))
+        .cast(pl.Int8)
+        .alias("number_type"),
+        pl.lit(pl.Series(spread(found.zones, zone_sets().unknown), dtype=pl.UInt16)).alias(
+            "zone_set"
+        ),  # none unless valid
+        *(c for c in pairs.columns if c not in ("raw", "region")),
     )
