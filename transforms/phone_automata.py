@@ -23,6 +23,7 @@ once, one digit position per numpy step. Anything outside the syntax raises
 from __future__ import annotations
 
 import itertools
+from functools import cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -193,6 +194,7 @@ class _Parser:
         return Chars(ALL_DIGITS & ~mask if negated else mask)
 
 
+@cache
 def parse(pattern: str) -> tuple[Alternation, int]:
     """(the pattern's syntax tree, its number of capturing groups)."""
     parser = _Parser(pattern)
@@ -448,6 +450,7 @@ class FirstMatch:
     groups: int
 
 
+@cache
 def first_match(pattern: str) -> FirstMatch:
     options, groups = alternatives(pattern)
     depth = max((len(option.classes) for option in options), default=0)

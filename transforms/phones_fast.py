@@ -120,6 +120,11 @@ def _metadata(region: str) -> phonenumbers.PhoneMetadata | None:
 
 
 @cache
+def _full_match(pattern: str) -> Automaton:
+    return automaton([(pattern, FULL)])
+
+
+@cache
 def rules_for(region: str) -> Rules | None:
     """The region's rules, or None when one of its patterns is outside the automata's
     syntax (its numbers are then left to the library)."""
@@ -142,7 +147,7 @@ def rules_for(region: str) -> Rules | None:
             idd=first_match(meta.international_prefix) if meta.international_prefix else None,
             national_prefix=prefix,
             transform=transform,
-            general=automaton([(general, FULL)]) if general else None,
+            general=_full_match(general) if general else None,
             length_check=np.array(
                 [_test_number_length("0" * n, meta) for n in range(LENGTHS)], dtype=np.int8
             ),
