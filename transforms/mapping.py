@@ -8,6 +8,7 @@ the pipeline works on.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -304,9 +305,11 @@ def _no_phone_message(columns: list[str]) -> str:
 def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping) -> pl.DataFrame:
     """Canonical frame: _row, phone_raw_N (+ phone_mobile_N), the contact fields, attributes.
 
-    Multi-value cells ('a ::: b') contribute their first value.
+    Multi-value cells ('a ::: b') of phone and field columns contribute their first value.
     """
-    multi_valued = _multi_valued_columns(frame)
+    valued: list[str] = []  # the columns whose first value is taken
+    _canonical(mapping, lambda column: valued.append(column) or pl.col(column))
+    multi_valued = _multi_valued_columns(frame, valued)
 
     def first_value(column: str) -> pl.Expr:
         # one regex pass; splitting every cell into a list cost seconds per million rows
@@ -315,6 +318,11 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping) -> pl.DataFrame:
             cells = cells.str.replace(FIRST_OF_MANY, "")
         return cells.str.strip_chars()
 
+    return frame.select(_canonical(mapping, first_value))
+
+
+def _canonical(mapping: ColumnMapping, first_value: Callable[[str], pl.Expr]) -> list[pl.Expr]:
+    """apply_mapping's columns, taking a field's value with `first_value(column)`."""
     exprs = [pl.col(ROW)]
     for index, source in enumerate(mapping.phones):
         exprs.append(first_value(source.column).alias(f"phone_raw_{index}"))
@@ -337,13 +345,14 @@ def apply_mapping(frame: pl.DataFrame, mapping: ColumnMapping) -> pl.DataFrame:
         exprs.append(pl.coalesce([first_value(c).replace("", None) for c in sources]).alias(name))
     country = mapping.fields.get("country")  # used for the region, and kept for the agent
     exprs.append(_attributes_expr(mapping.attributes + ((country,) if country else ())))
-    return frame.select(exprs)
+    return exprs
 
 
-def _multi_valued_columns(frame: pl.DataFrame) -> set[str]:
-    """The text columns of `frame` with a multi-value cell: only those need the regex
+def _multi_valued_columns(frame: pl.DataFrame, names: list[str]) -> set[str]:
+    """The text columns among `names` with a multi-value cell: only those need the regex
     (a literal search is ~3x cheaper than the replacement on every cell)."""
-    columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    schema = frame.schema
+    columns = [name for name in dict.fromkeys(names) if schema.get(name) == pl.String]
     if not columns or frame.height == 0:
         return set()
     found = frame.select(pl.col(c).str.contains(MULTI_VALUE, literal=True).any() for c in columns)

@@ -23,9 +23,9 @@ once, one digit position per numpy step. Anything outside the syntax raises
 from __future__ import annotations
 
 import itertools
-from functools import cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 
