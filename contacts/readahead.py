@@ -1,12 +1,13 @@
 """Preparing a file's chunks in a thread of their own, the first one ahead of time.
 
-`ReadAhead` runs `prepare_chunk` over a source's record batches in a thread. It prepares
-`depth` chunks before the consumer asks for any; after those, it prepares a chunk when
-the consumer asks for it, once the consumer is done with the previous one. So preparing
-never runs beside the consumer's own work on a chunk (the lookups against the stored
-contacts, which take DuckDB memory): the import's peak memory stays what it was when it
-prepared its chunks itself. Preparing is pure (no database), so it can start before
-anything else is ready.
+`ReadAhead` runs `prepare_rows` (mapping, validation, phones: the work of a chunk that
+depends on no other chunk) over a source's record batches in a thread. The consumer
+finishes each chunk with `finish_rows` (the in-file dedupe, which needs the chunks in
+file order) in its own thread as it takes the chunk. It prepares `depth` chunks before
+the consumer asks for any; after those, one more each time the consumer takes a chunk.
+So at most one chunk is prepared beside the consumer's own work on the previous one
+(finishing it, the lookups against the stored contacts, handing it to the writer).
+Preparing is pure (no database), so it can start before anything else is ready.
 
 `prefetching` starts it before the flow loads: the CLI imports Prefect (~1 s of
 interpreter time on a fast machine, ~2 s on a slow one) while the file is read, mapped
@@ -26,14 +27,14 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from transforms.prepare import PreparedBatch, SeenPhones, prepare_chunk
+from transforms.prepare import PreparedBatch, SeenPhones, finish_rows, prepare_rows
 
 if TYPE_CHECKING:
     from contacts.importer import ImportOptions
     from contacts.readers import SourceTable
     from transforms.mapping import ColumnMapping
 
-DEPTH = 1  # chunks prepared before the consumer asks for one
+DEPTH = 1  # chunks prepared before the consumer takes one
 _POLL_SECONDS = 0.1  # how often a blocked producer checks whether it was stopped
 
 
@@ -65,9 +66,8 @@ class ReadAhead:
         self._source = source
         self._queue: queue.Queue[object] = queue.Queue()
         # a permit per chunk the producer may start: `depth` at first, then one each time
-        # the consumer asks for a chunk past those
-        self._depth = max(1, depth)
-        self._permits = threading.Semaphore(self._depth)
+        # the consumer takes a chunk
+        self._permits = threading.Semaphore(max(1, depth))
         self._stopped = threading.Event()
         self._taken = False
         self._thread = threading.Thread(target=self._produce, name="contacts-read-ahead")
@@ -78,19 +78,21 @@ class ReadAhead:
         if self._taken:
             raise RuntimeError(f"{self._source.path} was already read")
         self._taken = True
-        asked = 0
+        seen = SeenPhones()
         while True:
-            asked += 1
-            if asked > self._depth:
-                self._permits.release()  # done with the previous chunk: prepare this one
             item = self._queue.get()
             if item is _END:
                 return
             if isinstance(item, _Failed):
                 raise item.error
             assert isinstance(item, tuple)
-            yield item
-            del item  # not kept alive while the next chunk is waited for
+            self._permits.release()  # taken: the next chunk may be prepared meanwhile
+            frame, part = item
+            del item
+            prepared = finish_rows(part, seen)
+            del part
+            yield frame, prepared
+            del frame, prepared  # not kept alive while the next chunk is waited for
 
     def close(self) -> None:
         """Stop preparing and drop what was prepared; returns once the thread ended."""
@@ -108,17 +110,14 @@ class ReadAhead:
                 return
 
     def _produce(self) -> None:
-        seen = SeenPhones()
         try:
             batches = self._source.batches()
             while self._permitted():
                 frame = next(batches, None)
                 if frame is None:
                     break
-                prepared = prepare_chunk(
-                    frame, self._source.columns, self.mapping, self.region, seen
-                )
-                self._queue.put((frame, prepared))
+                part = prepare_rows(frame, self._source.columns, self.mapping, self.region)
+                self._queue.put((frame, part))
             self._queue.put(_END)
         except BaseException as err:  # handed to the consumer, which raises it
             self._queue.put(_Failed(err))

@@ -13,7 +13,7 @@ from contacts import importer, readahead, readers
 from contacts.errors import MappingError
 from contacts.readahead import ReadAhead, prefetching, take_prefetched
 from store.db import Store
-from transforms.prepare import SeenPhones, prepare_chunk
+from transforms.prepare import SeenPhones, prepare_chunk, prepare_rows
 
 ROWS = [f"Name {n},(650) 253-{n:04d}" for n in range(7)]
 ROWS += ["Again,650.253.0001", "Bad,12", ",", "Other,+44 20 7946 0000"]
@@ -43,7 +43,7 @@ def read(workspace, path):
 
 
 def recorded_prepare(monkeypatch, fail_on_call: int | None = None) -> list[str]:
-    """Have the read-ahead's prepare_chunk append "prepare" to the returned list on each
+    """Have the read-ahead's prepare_rows append "prepare" to the returned list on each
     call, and raise ValueError("broken chunk") on call `fail_on_call`."""
     events: list[str] = []
 
@@ -51,9 +51,9 @@ def recorded_prepare(monkeypatch, fail_on_call: int | None = None) -> list[str]:
         events.append("prepare")
         if events.count("prepare") == fail_on_call:
             raise ValueError("broken chunk")
-        return prepare_chunk(frame, *args)
+        return prepare_rows(frame, *args)
 
-    monkeypatch.setattr(readahead, "prepare_chunk", prepare)
+    monkeypatch.setattr(readahead, "prepare_rows", prepare)
     return events
 
 
@@ -96,22 +96,32 @@ def test_a_failure_while_preparing_is_raised_where_its_chunk_would_come(
     assert "contacts-read-ahead" not in thread_names()
 
 
-def test_after_the_first_chunk_nothing_is_prepared_beside_the_consumers_work(
+def test_one_chunk_at_most_is_prepared_beside_the_consumers_work(
     workspace, source_file, monkeypatch
 ):
-    """So the import's peak memory is what it was without a read-ahead thread."""
+    """The next chunk is prepared while the consumer works on the one it took (its
+    lookups and writes), never two: the import's memory holds at most one chunk more."""
     source, mapping = read(workspace, source_file)
     events = recorded_prepare(monkeypatch)
     ahead = ReadAhead(source, mapping, "US", depth=1)
     time.sleep(0.3)  # as far ahead as it may go
+    assert events == ["prepare"]
     for _chunk in ahead:
         events.append("got")
-        time.sleep(0.05)  # the consumer's lookups and writes
+        time.sleep(0.1)  # the consumer's lookups and writes
         events.append("done")
     ahead.close()
     chunks = events.count("got")
     assert chunks >= 5
-    assert events == ["prepare", "got", "done"] * chunks
+    assert events.count("prepare") == chunks
+    held = 0  # chunks prepared and not yet done with: the one consumed, one ahead
+    for event in events:
+        held += {"prepare": 1, "got": 0, "done": -1}[event]
+        assert held <= 2
+    # each chunk after the first was prepared while the consumer held the one before
+    prepares = [i for i, event in enumerate(events) if event == "prepare"]
+    dones = [i for i, event in enumerate(events) if event == "done"]
+    assert all(prepares[k + 1] < dones[k] for k in range(chunks - 1))
 
 
 def test_close_stops_a_producer_waiting_for_its_consumer(workspace, source_file):

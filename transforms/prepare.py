@@ -46,7 +46,7 @@ class PreparedBatch:
 
 
 @dataclass(frozen=True)
-class _PreparedRows:
+class PreparedRows:
     """One chunk's rows, each judged on its own: no row's answer depends on another's."""
 
     valid: pl.DataFrame  # CONTACT_COLUMNS, duplicates included
@@ -115,7 +115,20 @@ def prepare_chunk(
     Chunks must come in file order: the first row of each phone in the file is its
     contact, later rows are its duplicates. Every frame is in row order.
     """
-    part = _prepare_rows(frame, columns, mapping, default_region)
+    return finish_rows(prepare_rows(frame, columns, mapping, default_region), seen)
+
+
+def prepare_rows(
+    frame: pl.DataFrame, columns: list[str], mapping: ColumnMapping, default_region: str
+) -> PreparedRows:
+    """prepare_chunk's work that depends on no other chunk: chunks can go through it in
+    any order, or side by side."""
+    return _prepare_rows(frame, columns, mapping, default_region)
+
+
+def finish_rows(part: PreparedRows, seen: SeenPhones) -> PreparedBatch:
+    """prepare_chunk's in-file dedupe of `part` against `seen` (updated): chunks must
+    come through here in file order."""
     contacts, duplicates, broken = _first_in_file(part.valid, seen)
     return PreparedBatch(
         contacts=contacts,
@@ -150,7 +163,7 @@ def _first_in_file(
 
 def _prepare_rows(
     frame: pl.DataFrame, columns: list[str], mapping: ColumnMapping, default_region: str
-) -> _PreparedRows:
+) -> PreparedRows:
     extras = [c for c in frame.columns if c not in columns and c != ROW]
     blank = pl.all_horizontal(pl.col(*columns, *extras).is_null()) if columns else pl.lit(True)
     rows = frame.filter(~blank)
@@ -167,7 +180,7 @@ def _prepare_rows(
         pl.col("country").alias("value"),
         pl.lit("unknown_country").alias("reason"),
     )
-    return _PreparedRows(
+    return PreparedRows(
         valid=valid.select(CONTACT_COLUMNS),
         rejects=pl.concat([malformed, _phone_rejects(invalid, mapping)]),
         warnings=pl.concat([warnings, country_warnings]),
