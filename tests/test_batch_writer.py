@@ -72,8 +72,10 @@ def fail_on_call(number: int, function, error: Exception):
     [
         # the writer thread fails on its third insert: the error is the batch's
         (store_imports, "_insert_contacts", 3, OSError("no space left"), BatchFailed),
-        # the plan fails on its fourth chunk, three already written: the error as it is
-        (readahead, "prepare_chunk", 4, RuntimeError("a bug"), RuntimeError),
+        # preparing the fourth chunk fails, three already written: the error as it is
+        (readahead, "prepare_rows", 4, RuntimeError("a bug"), RuntimeError),
+        # so does finishing it, in the plan's thread
+        (readahead, "finish_rows", 4, RuntimeError("a bug"), RuntimeError),
     ],
 )
 def test_a_failure_after_written_chunks_rolls_the_batch_back(
