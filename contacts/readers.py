@@ -36,10 +36,13 @@ EXTRA_PREFIX = "_extra_"  # cells past the header's width land here, so ragged r
 # One column past the widest record of the sample is enough to see a ragged row: the
 # reader drops cells past the last column, and only the header's cells are kept.
 EXTRA_WIDTH = 1
-READ_BATCH_ROWS = 250_000  # records parsed, stripped and prepared at a time, at most
+# Records parsed, stripped and prepared at a time, at most. Two batches are in work at
+# once (one prepared beside the import's work on the other): 125k-record batches import
+# 1M rows as fast as 250k ones, with ~200 MB less memory.
+READ_BATCH_ROWS = 125_000
 # ... and at most this many cells (records x columns): a 100-column export comes in
-# batches of 30k records, so a batch costs about as much memory as one of 12 columns.
-READ_BATCH_CELLS = 3_000_000
+# batches of 15k records, so a batch costs about as much memory as one of 12 columns.
+READ_BATCH_CELLS = 1_500_000
 HEAD_RECORDS = 1_100  # records read before the header is looked for: its sample
 HEAD_ROWS = 1_000  # data records kept in `SourceTable.head` (mapping samples)
 DELIMITERS = (",", ";", "\t", "|")
