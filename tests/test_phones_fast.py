@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 import phonenumbers
@@ -11,8 +12,9 @@ from examples_scale import scaled
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from transforms import phones_fast
 from transforms.phones import LOOKUP_SCHEMA, normalize_phone, phone_lookup, vectorized_answers
-from transforms.phones_fast import SHAPE, SHAPE_NON_DIGITS, region_usable, rules_for, zone_sets
+from transforms.phones_fast import EXTENSION, SHAPE, region_usable, rules_for, zone_sets
 
 FIELDS = [name for name in LOOKUP_SCHEMA if name not in ("raw", "region", "zone_set")]
 REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
@@ -266,15 +268,28 @@ def test_every_example_number_agrees_written_abroad():
 
 
 @settings(max_examples=scaled(200), deadline=None)
-@given(cells=st.lists(st.one_of(nanp, junk, st.text(alphabet=" (+).-/eExXtTnN#:;=0123456789")),
-                      min_size=1, max_size=30))  # fmt: skip
-def test_shape_cells_lose_exactly_their_non_digits(cells: list[str]):
-    """_shape takes a SHAPE cell's digits by removing SHAPE_NON_DIGITS literally."""
-    frame = pl.DataFrame({"raw": cells}).filter(pl.col("raw").str.contains(SHAPE))
-    removed = frame.get_column("raw").str.replace_many(
-        SHAPE_NON_DIGITS, [""] * len(SHAPE_NON_DIGITS)
-    )
-    assert removed.to_list() == frame.get_column("raw").str.replace_all(r"\D", "").to_list()
+@given(
+    cells=st.lists(
+        st.one_of(nanp, junk, st.text(alphabet=" (+).-/eExXtTnN#:;=0123456789"), st.text()),
+        min_size=1,
+        max_size=30,
+    ),
+    cut=st.integers(0, 3),
+)
+def test_the_digits_of_cells_are_read_from_their_bytes(cells: list[str], cut: int):
+    """A cell's digits, as the bulk path reads them from the cells' bytes (of a slice of
+    a column too): its ASCII digits, in order, which for a SHAPE cell are its number's
+    digits and then its extension's."""
+    series = pl.Series("raw", [None, *cells], dtype=pl.String).slice(cut)
+    numbers = phones_fast._Numbers.of_cells(series)
+    for row, cell in enumerate(series.to_list()):
+        at, size = numbers.start[row], numbers.length[row]
+        got = "".join(str(d) for d in numbers.digits[at : at + size])
+        assert got == re.sub(r"[^0-9]", "", cell or ""), cell
+        if cell is not None and re.search(SHAPE, cell):
+            extension = re.search(EXTENSION, cell)
+            number = re.sub(r"[^0-9]", "", cell[: extension.start()] if extension else cell)
+            assert got == number + (extension.group(1) if extension else "")
 
 
 @settings(max_examples=scaled(25), deadline=None)

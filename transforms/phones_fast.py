@@ -1,17 +1,18 @@
 """What `phonenumbers` would answer for common phone shapes, computed for a whole batch.
 
-`parse_common(pairs)` splits distinct (raw, region) pairs in two: the ones whose shape it
-fully understands (national numbers with `()-. /` punctuation, `+CC` and IDD prefixes,
-extensions ` x12`, ` ext. 12`, ` #12`, `;ext=12`), answered here, and the rest, left to
-the library. Answers follow the library step by step (`parse`, `region_code_for_number`,
-`number_type`, `is_possible_number_with_reason`, `time_zones_for_number`) with the
-installed library's own metadata, turned into automata over digits
-(`transforms.phone_automata`): every row of a batch walks them at once, one digit
-position per numpy step, whatever its country, so a batch costs about the same with one
-country as with fifty. A few private helpers of the pinned version are used
-(`_test_number_length`, `_GEO_MOBILE_COUNTRIES`, `_country_level_time_zones_for_number`).
-Exactness is checked by tests/test_phones_fast.py and bench/phones_agreement.py; re-run
-both when bumping phonenumbers.
+`answer_in_place(pairs)` answers the (raw, region) rows whose shape it fully understands
+(national numbers with `()-. /` punctuation, `+CC` and IDD prefixes, extensions ` x12`,
+` ext. 12`, ` #12`, `;ext=12`) and says which rows it leaves to the library
+(`parse_common` splits the two). Answers follow the library step by step (`parse`,
+`region_code_for_number`, `number_type`, `is_possible_number_with_reason`,
+`time_zones_for_number`) with the installed library's own metadata, turned into automata
+over digits (`transforms.phone_automata`): every row of a batch walks them at once, one
+digit position per numpy step, whatever its country, so a batch costs about the same
+with one country as with fifty. A cell's digits are read straight from its bytes. A few
+private helpers of the pinned version are used (`_test_number_length`,
+`_GEO_MOBILE_COUNTRIES`, `_country_level_time_zones_for_number`). Exactness is checked
+by tests/test_phones_fast.py, tests/test_phone_automata.py and
+bench/phones_agreement.py; re-run them when bumping phonenumbers.
 """
 
 from __future__ import annotations
@@ -54,9 +55,6 @@ SHAPE = (
     r"(?: *(?:(?:[eE][xX][tT][nN]?|[xX]|#)[.:]?[ \-]*|;[eE][xX][tT]=)([0-9]{1,9}))? *$"
 )
 EXTENSION = r"(?:[eE][xX][tT][nN]?|[xX]|#|;[eE][xX][tT]=)[.:]?[ \-]*([0-9]{1,9}) *$"
-# Every character but digits that a SHAPE cell can hold: removing these literally
-# (Aho-Corasick, ~2.5x faster than a regex replace) leaves exactly its digits.
-SHAPE_NON_DIGITS = tuple(" (+).-/eExXtTnN#:;=")
 MAX_RAW_LENGTH = 80  # far below the library's 250; longer cells are left to it
 MIN_DIGITS = 3  # with 3 digits a cell of this shape is always "viable" to the library
 MAX_NSN_LENGTH = 17
