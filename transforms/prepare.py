@@ -118,14 +118,6 @@ def prepare_chunk(
     return finish_rows(prepare_rows(frame, columns, mapping, default_region), seen)
 
 
-def prepare_rows(
-    frame: pl.DataFrame, columns: list[str], mapping: ColumnMapping, default_region: str
-) -> PreparedRows:
-    """prepare_chunk's work that depends on no other chunk: chunks can go through it in
-    any order, or side by side."""
-    return _prepare_rows(frame, columns, mapping, default_region)
-
-
 def finish_rows(part: PreparedRows, seen: SeenPhones) -> PreparedBatch:
     """prepare_chunk's in-file dedupe of `part` against `seen` (updated): chunks must
     come through here in file order."""
@@ -161,9 +153,11 @@ def _first_in_file(
     return contacts, _duplicates_in_file(later), broken
 
 
-def _prepare_rows(
+def prepare_rows(
     frame: pl.DataFrame, columns: list[str], mapping: ColumnMapping, default_region: str
 ) -> PreparedRows:
+    """prepare_chunk's work that depends on no other chunk: chunks can go through it in
+    any order, or side by side."""
     extras = [c for c in frame.columns if c not in columns and c != ROW]
     blank = pl.all_horizontal(pl.col(*columns, *extras).is_null()) if columns else pl.lit(True)
     rows = frame.filter(~blank)
@@ -244,7 +238,8 @@ def choose_phones(canonical: pl.DataFrame, sources: int) -> pl.DataFrame:
     positions, ranks = [], []
     offset = 0
     for i, mask in enumerate(present):
-        position = pl.select(pl.when(mask).then(mask.cum_sum() - 1 + offset)).to_series()
+        before = mask.cum_sum().cast(pl.Int64) - 1  # the present cells before this one
+        position = pl.select(pl.when(mask).then(before + offset)).to_series()
         offset += int(mask.sum())
         positions.append(position)
         is_valid = valid.gather(position)
@@ -256,7 +251,7 @@ def choose_phones(canonical: pl.DataFrame, sources: int) -> pl.DataFrame:
             )
         )
     chosen = pl.min_horizontal(ranks) % sources
-    pick = pl.lit(None, pl.UInt32)
+    pick = pl.lit(None, pl.Int64)
     for i in reversed(range(sources)):
         pick = pl.when(chosen == i).then(positions[i]).otherwise(pick)
     at = canonical.select(pick.alias("at")).to_series()
