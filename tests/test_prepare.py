@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
 from examples_scale import scaled
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from transforms import phones
 from transforms.dedupe import merge_known, split_known
 from transforms.mapping import ROW, map_columns, struct_entries
-from transforms.prepare import PreparedBatch, prepare_batch
+from transforms.prepare import PreparedBatch, SeenPhones, prepare_batch
 
 
 def prepare(rows: list[dict[str, str | None]], region: str = "US") -> PreparedBatch:
@@ -343,3 +344,27 @@ def test_merging_only_candidate_rows_gives_the_same_answers(rows: list[dict], po
     expected_changed, expected_unchanged = _merge_all(matched, policy)
     assert changed.equals(expected_changed)
     assert unchanged.equals(expected_unchanged)
+
+
+@settings(max_examples=scaled(100), deadline=None)
+@given(
+    chunks=st.lists(
+        st.lists(st.integers(10**6, 10**6 + 40), min_size=0, max_size=15), min_size=1, max_size=8
+    )
+)
+def test_seen_phones_give_each_key_its_first_row(chunks: list[list[int]]):
+    """Chunks of keys in file order: a key's first row is where it came first."""
+    seen, first_row, row = SeenPhones(), {}, 0
+    for chunk in chunks:
+        keys = np.array(chunk, dtype=np.int64)
+        expected = [first_row.get(key, -1) for key in chunk]
+        assert seen.first_rows_of(keys).tolist() == expected
+        new_keys, new_rows = [], []
+        for key in chunk:
+            row += 1
+            if key not in first_row:
+                first_row[key] = row
+                new_keys.append(key)
+                new_rows.append(row)
+        seen.add(np.array(new_keys, dtype=np.int64), np.array(new_rows, dtype=np.int64))
+    assert seen.keys.tolist() == sorted(first_row)

@@ -76,7 +76,7 @@ def phone_answers(cells: pl.DataFrame, chunk_size: int = LOOKUP_CHUNK) -> pl.Dat
     present = cells.get_column("raw").is_not_null()
     if present.sum() < cells.height:  # empty cells need no lookup
         return _spread(phone_answers(cells.filter(present), chunk_size), cells, present)
-    if cells.height < BULK_MIN:
+    if cells.height < max(BULK_MIN, 1):
         answers = _library_answers(cells.unique())
         return cells.join(answers, on=["raw", "region"], how="left", nulls_equal=True,
                           maintain_order="left").select(_lookup_columns(answers))  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from schemas.contact import CELL_TOO_LONG, CleanContacts, failure_rows, raw_schema
@@ -59,16 +60,29 @@ class PreparedRows:
 class SeenPhones:
     """The phones of a file's contacts so far, each with the row that holds it first.
 
-    Phones are kept as integers (the digits of the E.164 form): 16 bytes per contact,
-    so a file's chunks can be deduped in turn without keeping their rows.
+    Phones are kept as integers (the digits of the E.164 form), sorted, with their rows:
+    16 bytes per contact, so a file's chunks can be deduped in turn without keeping
+    their rows. A chunk's phones are looked up by binary search: a join rebuilt a hash
+    table of every phone seen for each chunk (0.5 s per chunk at 8M phones).
     """
 
     def __init__(self) -> None:
-        self.rows = pl.DataFrame(schema={"key": pl.Int64, "first_row": pl.Int64})
+        self.keys = np.zeros(0, dtype=np.int64)  # sorted
+        self.first_rows = np.zeros(0, dtype=np.int64)
 
-    def add(self, heads: pl.DataFrame) -> None:
-        """Remember the (ROW, phone) rows of `heads`, none of them seen before."""
-        self.rows.vstack(heads.select(_phone_key(), pl.col(ROW).alias("first_row")), in_place=True)
+    def first_rows_of(self, keys: np.ndarray) -> np.ndarray:
+        """The first row of each key seen before, -1 for the others."""
+        if len(self.keys) == 0:
+            return np.full(len(keys), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+        return np.where(self.keys[at] == keys, self.first_rows[at], -1)
+
+    def add(self, keys: np.ndarray, rows: np.ndarray) -> None:
+        """Remember phones not seen before (distinct), with their rows."""
+        order = np.argsort(keys, kind="stable")
+        at = np.searchsorted(self.keys, keys[order])
+        self.keys = np.insert(self.keys, at, keys[order])
+        self.first_rows = np.insert(self.first_rows, at, rows[order])
 
 
 def _phone_key() -> pl.Expr:
@@ -141,14 +155,16 @@ def _first_in_file(
     only those rows are validated against the clean schema.
     """
     keys = valid.select(ROW, _phone_key())
-    earlier = keys.join(seen.rows, on="key", how="left", maintain_order="left")
+    before = seen.first_rows_of(keys.get_column("key").to_numpy())
+    earlier = keys.with_columns(pl.Series("first_row", before).replace(-1, None))
     first = earlier.get_column("first_row").is_null() & keys.get_column("key").is_first_distinct()
     heads = valid.filter(first)
     seen_rows = earlier.select(
         pl.coalesce("first_row", pl.col(ROW).first().over("key")).alias("first_row")
     ).get_column("first_row")
     later = valid.select(ROW, "phone", seen_rows).filter(~first)
-    seen.add(heads)
+    new = keys.filter(first)
+    seen.add(new.get_column("key").to_numpy(), new.get_column(ROW).to_numpy())
     broken, contacts = _split_schema_violations(heads)
     return contacts, _duplicates_in_file(later), broken
 
