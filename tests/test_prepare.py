@@ -349,22 +349,21 @@ def test_merging_only_candidate_rows_gives_the_same_answers(rows: list[dict], po
 @settings(max_examples=scaled(100), deadline=None)
 @given(
     chunks=st.lists(
-        st.lists(st.integers(10**6, 10**6 + 40), min_size=0, max_size=15), min_size=1, max_size=8
+        st.lists(st.integers(10**6, 10**6 + 40), min_size=0, max_size=15), min_size=1, max_size=12
     )
 )
 def test_seen_phones_give_each_key_its_first_row(chunks: list[list[int]]):
-    """Chunks of keys in file order: a key's first row is where it came first."""
+    """Chunks of keys in file order: a key's first row is where it came first, in an
+    earlier chunk or this one (merging runs along the way)."""
     seen, first_row, row = SeenPhones(), {}, 0
     for chunk in chunks:
-        keys = np.array(chunk, dtype=np.int64)
-        expected = [first_row.get(key, -1) for key in chunk]
-        assert seen.first_rows_of(keys).tolist() == expected
-        new_keys, new_rows = [], []
-        for key in chunk:
-            row += 1
-            if key not in first_row:
-                first_row[key] = row
-                new_keys.append(key)
-                new_rows.append(row)
-        seen.add(np.array(new_keys, dtype=np.int64), np.array(new_rows, dtype=np.int64))
-    assert seen.keys.tolist() == sorted(first_row)
+        rows = list(range(row + 1, row + 1 + len(chunk)))
+        row += len(chunk)
+        for key, at in zip(chunk, rows, strict=True):
+            first_row.setdefault(key, at)
+        expected = [first_row[key] for key in chunk]
+        got = seen.claim(np.array(chunk, dtype=np.int64), np.array(rows, dtype=np.int64))
+        assert got.tolist() == expected
+    assert seen.size == len(first_row)
+    for keys, _ in seen.runs:
+        assert (np.diff(keys) > 0).all()  # sorted, each key once
