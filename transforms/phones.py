@@ -1,4 +1,4 @@
-"""Phone normalization to E.164 with `phonenumbers`, once per distinct (value, region).
+"""Phone normalization to E.164 with `phonenumbers`, for whole columns of cells.
 
 A number is valid iff `phonenumbers.is_valid_number` says so; this module never makes
 valid what the library calls invalid. When the library says invalid, the reason code
@@ -6,8 +6,11 @@ is refined: a value a spreadsheet damaged (scientific notation, a stripped '+' o
 leading 0, a float '.0' tail) is `spreadsheet_damaged`, with the repaired number as a
 suggestion when one exists.
 
-`phone_lookup` answers the common shapes with polars (`phones_fast`: the library's own
-rules, vectorized, checked to agree with it) and leaves the rest to `normalize_phone`.
+`phone_answers` answers a column of cells in its order: from BULK_MIN cells, the common
+shapes in bulk (`phones_fast`: the library's own rules as automata over digits, checked
+to agree with it) and the rest by `normalize_phone`, once per distinct (value, region);
+below, every distinct pair by `normalize_phone`. `phone_lookup` does the same for
+distinct pairs, to join back.
 """
 
 from __future__ import annotations
