@@ -462,10 +462,11 @@ def first_match(pattern: str) -> FirstMatch:
             option = options[index]
             if len(option.classes) == k and not option.anchored:
                 best = min(best, index)
+        # `alive` holds alternatives of k classes or more; those of exactly k that
+        # are not anchored are complete, so only anchored ones stay, for the end
         alive = frozenset(
             i for i in alive if i < best and (len(options[i].classes) > k or options[i].anchored)
         )
-        alive = frozenset(i for i in alive if len(options[i].classes) >= k)
         return (k, alive, best) if alive else (-1, frozenset(), best)
 
     start = settle(0, frozenset(range(len(options))), none)

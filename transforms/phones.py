@@ -70,7 +70,7 @@ def phone_lookup(pairs: pl.DataFrame, chunk_size: int = LOOKUP_CHUNK) -> pl.Data
 def phone_answers(cells: pl.DataFrame, chunk_size: int = LOOKUP_CHUNK) -> pl.DataFrame:
     """LOOKUP_SCHEMA answers for each (raw, region) row of `cells`, in its order.
 
-    From BULK_MIN rows, common shapes are answered in bulk (`phones_fast.parse_common`,
+    From BULK_MIN rows, common shapes are answered in bulk (`phones_fast.answer_in_place`,
     the library's own rules as automata), `chunk_size` rows at a time to bound memory,
     and the rest by `normalize_phone`, once per distinct pair; below, every distinct
     pair by `normalize_phone`.

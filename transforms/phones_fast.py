@@ -414,13 +414,17 @@ def _country_code(
 # --- automata of several regions in one table ---------------------------------------------
 
 
-def _stack(tables: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(one table holding `tables`, each at a state offset; the offsets)."""
-    sizes = [len(table) for table in tables]
+def _stack(tables: Sequence[np.ndarray | None]) -> tuple[np.ndarray, np.ndarray]:
+    """(one table holding the given `tables`, each at a state offset; each one's first
+    state, -1 for a missing one)."""
+    present = [table for table in tables if table is not None]
+    sizes = [len(table) for table in present]
     offsets = np.cumsum([0, *sizes[:-1]]).astype(np.int32)
-    if not tables:
-        return np.zeros((1, 10), dtype=np.int32), offsets
-    return np.concatenate([t + o for t, o in zip(tables, offsets, strict=True)]), offsets
+    starts = np.full(len(tables), -1, dtype=np.int32)
+    starts[[i for i, table in enumerate(tables) if table is not None]] = offsets
+    if not present:
+        return np.zeros((1, 10), dtype=np.int32), starts
+    return np.concatenate([t + o for t, o in zip(present, offsets, strict=True)]), starts
 
 
 class _FirstMatches:
@@ -429,16 +433,10 @@ class _FirstMatches:
 
     def __init__(self, machines: Sequence[FirstMatch | None]) -> None:
         present = [m for m in machines if m is not None]
-        self.table, offsets = _stack([m.table for m in present])
+        self.table, self.start = _stack([None if m is None else m.table for m in machines])
         firsts = np.cumsum([0, *(len(m.options) for m in present)])
-        self.start = np.full(len(machines), -1, dtype=np.int32)
-        self.depth = np.zeros(len(machines), dtype=np.int64)
-        slots = iter(range(len(present)))
-        for region, machine in enumerate(machines):
-            if machine is not None:
-                slot = next(slots)
-                self.start[region] = offsets[slot]
-                self.depth[region] = machine.depth
+        self.depth = np.array([0 if m is None else m.depth for m in machines], dtype=np.int64)
+        self.groups = np.array([0 if m is None else m.groups for m in machines], dtype=np.int64)
 
         def shifted(values: np.ndarray, first: int) -> np.ndarray:
             return np.where(values >= 0, values + first, -1)
@@ -458,10 +456,6 @@ class _FirstMatches:
             for group, span in enumerate(option.groups):
                 if span is not None:
                     self.group_start[index, group], self.group_end[index, group] = span
-        self.groups = np.zeros(len(machines), dtype=np.int64)  # per region
-        for region, machine in enumerate(machines):
-            if machine is not None:
-                self.groups[region] = machine.groups
 
     def match(
         self, numbers: _Numbers, region: np.ndarray, start: np.ndarray, length: np.ndarray
@@ -506,12 +500,9 @@ class _Tables:
         self.prefix = _FirstMatches([r.national_prefix for r in self.rules])
         generals = [r.general for r in self.rules]
         present = [g for g in generals if g is not None]
-        self.general_table, offsets = _stack([g.table for g in present])
-        self.general_start = np.full(len(generals), -1, dtype=np.int32)
-        slots = iter(offsets)
-        for region, general in enumerate(generals):
-            if general is not None:
-                self.general_start[region] = next(slots)
+        self.general_table, self.general_start = _stack(
+            [None if g is None else g.table for g in generals]
+        )
         self.general_accepts = np.concatenate(
             [np.array([0 in m for m in g.matched], dtype=bool) for g in present] or [[False]]
         )
