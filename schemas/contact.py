@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from schemas.pandera_polars import pa
+from schemas.checking import failing_columns
+from schemas.pandera_polars import pa, pa_config
 from schemas.rules import E164, EMAIL, MAX_FIELD
 from transforms.phones import REASONS
 
@@ -89,8 +90,27 @@ def failure_rows(
 ) -> pl.DataFrame:
     """(_row, column, check, failure_case) for every failing cell; empty when valid.
 
-    `frame` must carry the `_row` column; failures are reported against it.
+    `frame` must carry the `_row` column; failures are reported against it. The frame's
+    structure is validated first (schema-level checks only); then one query finds the
+    columns whose data checks fail (`schemas.checking`), and pandera validates those
+    columns alone for their failure cases. Nothing fails: pandera's data checks never run.
     """
+    if isinstance(schema, type):
+        schema = schema.to_schema()
+    with pa_config.config_context(validation_depth=pa_config.ValidationDepth.SCHEMA_ONLY):
+        _failures(schema, frame)  # raises on a schema-level failure; returns no data failures
+    failing = failing_columns(schema, frame)
+    if failing is None:
+        return _failures(schema, frame)
+    if not failing:
+        return _no_failures()
+    part = schema.select_columns([name for name in schema.columns if name in failing])
+    part.strict = False  # the other columns are in the frame, and were checked above
+    return _failures(part, frame)
+
+
+def _failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:
+    """pandera's validation of `frame`, its failing cells as `failure_rows` gives them."""
     try:
         schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
@@ -104,6 +124,10 @@ def failure_rows(
             pl.col("check").cast(pl.String),
             pl.col("failure_case").cast(pl.String),
         )
+    return _no_failures()
+
+
+def _no_failures() -> pl.DataFrame:
     return pl.DataFrame(
         schema={"_row": pl.Int64, "column": pl.String, "check": pl.String,
                 "failure_case": pl.String}

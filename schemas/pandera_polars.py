@@ -52,4 +52,9 @@ if TYPE_CHECKING:
 else:
     pa = _load()
 
-__all__ = ["pa"]
+# loaded with pandera above: importing them first would load pandera without `_Missing`
+import pandera.config as pa_config  # noqa: E402
+from pandera.api.polars.types import PolarsData  # noqa: E402
+from pandera.constants import CHECK_OUTPUT_KEY  # noqa: E402
+
+__all__ = ["CHECK_OUTPUT_KEY", "PolarsData", "pa", "pa_config"]
