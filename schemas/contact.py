@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from schemas.checking import failing_columns
+from schemas.checking import judge
 from schemas.pandera_polars import pa, pa_config
 from schemas.rules import E164, EMAIL, MAX_FIELD
 from transforms.phones import REASONS
@@ -93,20 +93,22 @@ def failure_rows(
     `frame` must carry the `_row` column; failures are reported against it. The frame's
     structure is validated first (schema-level checks only); then one query finds the
     columns whose data checks fail (`schemas.checking`), and pandera validates those
-    columns alone for their failure cases. Nothing fails: pandera's data checks never run.
+    columns alone, on the rows that fail them when each check judges row by row, for
+    their failure cases. Nothing fails: pandera's data checks never run.
     """
     if isinstance(schema, type):
         schema = schema.to_schema()
     with pa_config.config_context(validation_depth=pa_config.ValidationDepth.SCHEMA_ONLY):
         _failures(schema, frame)  # raises on a schema-level failure; returns no data failures
-    failing = failing_columns(schema, frame)
-    if failing is None:
+    judged = judge(schema, frame)
+    if judged is None:
         return _failures(schema, frame)
-    if not failing:
+    if not judged.failing:
         return _no_failures()
-    part = schema.select_columns([name for name in schema.columns if name in failing])
+    part = schema.select_columns([name for name in schema.columns if name in judged.failing])
     part.strict = False  # the other columns are in the frame, and were checked above
-    return _failures(part, frame)
+    suspects = judged.suspects
+    return _failures(part, frame if suspects is None else frame.filter(suspects))
 
 
 def _failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:

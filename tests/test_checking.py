@@ -8,7 +8,7 @@ from examples_scale import scaled
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas.checking import failing_columns
+from schemas.checking import judge
 from schemas.contact import (
     MAX_CELL,
     OPTIONAL_FIELDS,
@@ -73,15 +73,23 @@ def optional_frames() -> st.SearchStrategy[pl.DataFrame]:
     )
 
 
+def failing(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> set[str] | None:
+    judged = judge(schema, frame)
+    return None if judged is None else set(judged.failing)
+
+
 def same_failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> None:
     """failure_rows (pre-check, then pandera on the failing columns) == pandera alone."""
     ordered = ["_row", "column", "check", "failure_case"]
     fast = failure_rows(schema, frame).sort(ordered, nulls_last=True)
     full = _failures(schema, frame).sort(ordered, nulls_last=True)
     assert fast.equals(full), (fast, full)
-    failing = failing_columns(schema, frame)
-    assert failing is not None
-    assert failing >= set(full.get_column("column").to_list())
+    judged = judge(schema, frame)
+    assert judged is not None
+    assert judged.failing >= set(full.get_column("column").to_list())
+    if judged.suspects is not None:  # every failing row is a suspect
+        suspects = frame.filter(judged.suspects).get_column("_row")
+        assert full.get_column("_row").is_in(suspects.implode()).all()
 
 
 @settings(max_examples=scaled(150), deadline=None)
@@ -104,21 +112,22 @@ def test_optional_field_failures_are_pandera_s(frame: pl.DataFrame) -> None:
 
 def test_a_valid_frame_runs_no_pandera_data_check(monkeypatch: pytest.MonkeyPatch) -> None:
     frame = pl.DataFrame({"_row": [1, 2], "a": ["x", None], "b": ["y", "z"]})
-    calls: list[list[str]] = []
+    calls: list[tuple[list[str], int]] = []
     original = pa.DataFrameSchema.validate
 
-    def validate(self: pa.DataFrameSchema, *args: object, **kwargs: object) -> object:
-        calls.append(list(self.columns))
-        return original(self, *args, **kwargs)
+    def validate(self: pa.DataFrameSchema, data: pl.DataFrame, **kwargs: object) -> object:
+        calls.append((list(self.columns), data.height))
+        return original(self, data, **kwargs)
 
     monkeypatch.setattr(pa.DataFrameSchema, "validate", validate)
     assert failure_rows(raw_schema(["a", "b"], []), frame).height == 0
     assert len(calls) == 1  # the structure only
 
     calls.clear()
-    broken = frame.with_columns(pl.Series("_row", [1, 1]))
+    broken = pl.DataFrame({"_row": [1, 2, 3, 1], "a": ["x", None, "y", "z"], "b": ["y"] * 4})
     assert failure_rows(raw_schema(["a", "b"], []), broken).get_column("_row").to_list() == [1, 1]
-    assert calls[-1] == ["_row"]  # pandera asked about the failing column alone
+    # pandera asked about the failing column alone, on the rows failing it
+    assert calls[-1] == (["_row"], 2)
 
 
 def test_schema_level_failures_still_raise() -> None:
@@ -133,12 +142,12 @@ def test_what_it_does_not_mirror_goes_to_pandera_whole() -> None:
     coerced = pa.DataFrameSchema(
         {"_row": pa.Column(pl.Int64), "a": pa.Column(pl.Int64)}, coerce=True
     )
-    assert failing_columns(coerced, frame) is None
+    assert failing(coerced, frame) is None
     frame_check = pa.DataFrameSchema(
         {"_row": pa.Column(pl.Int64), "a": pa.Column(pl.String)},
         checks=[pa.Check(lambda data: data.lazyframe.select(pl.col("a") != "x"))],
     )
-    assert failing_columns(frame_check, frame) is None
+    assert failing(frame_check, frame) is None
     assert failure_rows(frame_check, frame).height == 1
 
     def explode(data: object) -> object:
@@ -147,7 +156,7 @@ def test_what_it_does_not_mirror_goes_to_pandera_whole() -> None:
     raising = pa.DataFrameSchema(
         {"_row": pa.Column(pl.Int64), "a": pa.Column(pl.String, pa.Check(explode))}
     )
-    assert failing_columns(raising, frame) is None
+    assert failing(raising, frame) is None
 
 
 def test_nulls_follow_ignore_na() -> None:
@@ -158,14 +167,26 @@ def test_nulls_follow_ignore_na() -> None:
     strict = pa.DataFrameSchema(
         {"a": pa.Column(pl.String, pa.Check.str_matches("^x$", ignore_na=False), nullable=True)}
     )
-    assert failing_columns(lenient, frame) == set()
-    assert failing_columns(strict, frame) == {"a"}
+    assert failing(lenient, frame) == set()
+    assert failing(strict, frame) == {"a"}
     assert failure_rows(strict, frame).get_column("_row").to_list() == [1]
 
 
 def test_two_nulls_are_duplicates_as_pandera_counts_them() -> None:
     frame = pl.DataFrame({"_row": [1, 2, 3], "a": [None, "x", None]})
     schema = pa.DataFrameSchema({"a": pa.Column(pl.String, nullable=True, unique=True)})
-    assert failing_columns(schema, frame) == {"a"}
+    assert failing(schema, frame) == {"a"}
     same_failures(schema, frame)
-    assert failing_columns(schema, frame.head(2)) == set()
+    assert failing(schema, frame.head(2)) == set()
+
+
+def test_a_check_that_may_compare_rows_is_judged_on_the_whole_frame() -> None:
+    frame = pl.DataFrame({"_row": [1, 2, 3], "a": [1, 5, 9]})
+    above_mean = pa.Check(
+        lambda data: data.lazyframe.select(pl.col(data.key) >= pl.col(data.key).mean())
+    )
+    schema = pa.DataFrameSchema({"a": pa.Column(pl.Int64, above_mean)})
+    judged = judge(schema, frame)
+    assert judged is not None and judged.failing == {"a"} and judged.suspects is None
+    assert failure_rows(schema, frame).get_column("_row").to_list() == [1]
+    same_failures(schema, frame)
