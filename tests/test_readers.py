@@ -569,6 +569,26 @@ def test_rejects_file_has_one_line_per_rejected_row(workspace, file: str) -> Non
     assert outcomes == REJECTS[file]
 
 
+def test_an_over_long_cell_and_cells_past_the_header_get_their_own_messages(
+    workspace, tmp_path: Path
+) -> None:
+    path = tmp_path / "long_and_ragged.csv"
+    path.write_text(
+        "Name,Phone,Company\n"
+        "Ann,(650) 253-0000,Initech\n"
+        f"Bo,(650) 253-0001,{'A' * 10_001}\n"
+        "Cy,(650) 253-0002,Initech,surplus\n",
+        encoding="utf-8",
+    )
+    stats = workspace.run_import(path)
+    rejects = read_csv(Path(stats.rejects_file))
+    assert [(r["row"], r["reason"], r["message"]) for r in rejects] == [
+        ("2", "malformed_row", "cell in column 'Company' is too long (an unclosed quote?)"),
+        ("3", "malformed_row", "row has more cells than the header's 3 columns"),
+    ]
+    assert stats.imported == 1
+
+
 def test_rejects_file_keeps_the_original_cells(workspace) -> None:
     stats = workspace.run_import(FIXTURES / "ragged_rows.csv")
     rejects = read_csv(Path(stats.rejects_file))

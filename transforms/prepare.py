@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from schemas.contact import CELL_TOO_LONG, CleanContacts, failure_rows, raw_schema
+from schemas.contact import CleanContacts, failure_rows, raw_schema
 from transforms.fields import blank_malformed_fields, split_full_names
 from transforms.mapping import ATTRIBUTES, ROW, ColumnMapping, apply_mapping
 from transforms.phones import MISSING, SPREADSHEET_DAMAGED, phone_answers
@@ -224,12 +224,14 @@ def _split_malformed(
         return pl.DataFrame(schema=REJECT_SCHEMA), rows
     first_failure = failures.sort(ROW).unique(ROW, keep="first", maintain_order=True)
     width = len(columns)
+    # by column, not by check: pandera names a built-in check by its arguments
+    # ('str_length(None, 10000)'), whatever name it was given
     rejects = first_failure.select(
         ROW,
         pl.lit("malformed_row").alias("reason"),
-        pl.when(pl.col("check") == CELL_TOO_LONG)
-        .then(pl.format("cell in column '{}' is too long (an unclosed quote?)", "column"))
-        .otherwise(pl.lit(f"row has more cells than the header's {width} columns"))
+        pl.when(pl.col("column").is_in(extras))
+        .then(pl.lit(f"row has more cells than the header's {width} columns"))
+        .otherwise(pl.format("cell in column '{}' is too long (an unclosed quote?)", "column"))
         .alias("message"),
         pl.lit(None, pl.String).alias("suggested_phone"),
         pl.lit(None, pl.String).alias("phone"),
