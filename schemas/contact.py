@@ -98,8 +98,7 @@ def failure_rows(
     """
     if isinstance(schema, type):
         schema = schema.to_schema()
-    with pa_config.config_context(validation_depth=pa_config.ValidationDepth.SCHEMA_ONLY):
-        _failures(schema, frame)  # raises on a schema-level failure; returns no data failures
+    _failures(schema, frame, SCHEMA_ONLY)  # raises on a schema-level failure, returns none
     judged = judge(schema, frame)
     if judged is None:
         return _failures(schema, frame)
@@ -111,10 +110,21 @@ def failure_rows(
     return _failures(part, frame if suspects is None else frame.filter(suspects))
 
 
-def _failures(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:
-    """pandera's validation of `frame`, its failing cells as `failure_rows` gives them."""
+SCHEMA_ONLY = pa_config.ValidationDepth.SCHEMA_ONLY
+SCHEMA_AND_DATA = pa_config.ValidationDepth.SCHEMA_AND_DATA
+
+
+def _failures(
+    schema: pa.DataFrameSchema,
+    frame: pl.DataFrame,
+    depth: pa_config.ValidationDepth = SCHEMA_AND_DATA,
+) -> pl.DataFrame:
+    """pandera's validation of `frame` to `depth`, its failing cells as `failure_rows`
+    gives them. Validation runs whatever PANDERA_VALIDATION_ENABLED or _DEPTH say: the
+    pipeline's rejects and warnings depend on it."""
     try:
-        schema.validate(frame, lazy=True)
+        with pa_config.config_context(validation_enabled=True, validation_depth=depth):
+            schema.validate(frame, lazy=True)
     except pa.errors.SchemaErrors as err:
         cases = err.failure_cases
         if cases.get_column("index").null_count():

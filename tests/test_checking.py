@@ -17,8 +17,8 @@ from schemas.contact import (
     failure_rows,
     raw_schema,
 )
-from schemas.pandera_polars import pa
-from schemas.rules import MAX_FIELD
+from schemas.pandera_polars import pa, pa_config
+from schemas.rules import EMAIL, MAX_FIELD
 
 CLEAN = CleanContacts.to_schema()
 
@@ -190,3 +190,14 @@ def test_a_check_that_may_compare_rows_is_judged_on_the_whole_frame() -> None:
     assert judged is not None and judged.failing == {"a"} and judged.suspects is None
     assert failure_rows(schema, frame).get_column("_row").to_list() == [1]
     same_failures(schema, frame)
+
+
+@pytest.mark.parametrize(
+    "setting", [{"validation_depth": "SCHEMA_ONLY"}, {"validation_enabled": False}]
+)
+def test_pandera_settings_cannot_switch_the_checks_off(setting: dict[str, object]) -> None:
+    frame = pl.DataFrame({"_row": [1, 2], "email": ["a@b.co", "nope"]})
+    schema = pa.DataFrameSchema({"email": pa.Column(pl.String, pa.Check.str_matches(EMAIL))})
+    with pa_config.config_context(**setting):
+        assert failure_rows(schema, frame).get_column("_row").to_list() == [2]
+        assert _failures(schema, frame).get_column("_row").to_list() == [2]
