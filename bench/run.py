@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/run.py                                # 100,000 and 1,000,000 rows
     .venv/bin/python bench/run.py --rows 1000000 --existing 10000000 --json-out bench.json
+    .venv/bin/python bench/run.py --rows 1000000 --rounds 3      # ratios of each round
 
 Each step runs as its own child process (wall time and peak RSS measured by
 bench/measure.py) against a fresh copy of its database. With --existing N, each
@@ -16,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -242,14 +244,14 @@ class Bench:
         for rows in args.rows:
             overlap_seed = args.seed + 1 if args.existing else None
             data = ensure_file(self.workdir, rows, args.seed, overlap_seed, args.overlap)
-            by_step = {
-                step: self.run_step(step, data, start, args.existing, keep_as=None)
-                for step in args.steps
-            }
-            results.extend(by_step.values())
-            checks.append(
-                compare(rows, args.existing, by_step, expected_counts(data, existing_file))
-            )
+            expected = expected_counts(data, existing_file)
+            for round_ in range(1, args.rounds + 1):  # steps side by side in each round
+                by_step = {
+                    step: self.run_step(step, data, start, args.existing, keep_as=None)
+                    for step in args.steps
+                }
+                results.extend(by_step.values())
+                checks.append(compare(rows, args.existing, by_step, expected, round_))
         return results, checks
 
 
@@ -260,15 +262,21 @@ def _ratio(a: StepResult | None, b: StepResult | None) -> float | None:
 
 
 def compare(
-    rows: int, existing: int, by_step: dict[str, StepResult], expected: dict[str, int]
+    rows: int,
+    existing: int,
+    by_step: dict[str, StepResult],
+    expected: dict[str, int],
+    round_: int = 1,
 ) -> dict[str, object]:
-    """Ratios against the speed bars and the product's counts against the expected ones."""
+    """Ratios against the speed bars and the product's counts against the expected ones,
+    for the steps of one round (run one after the other)."""
     product = by_step.get("product")
     counts = product.output if product and product.status == "ok" else {}
     differ = {k: (counts.get(k), v) for k, v in expected.items() if counts.get(k) != v}
     return {
         "rows": rows,
         "existing": existing,
+        "round": round_,
         "product_over_floor": _ratio(product, by_step.get("floor")),
         "baseline_over_product": _ratio(by_step.get("baseline"), product),
         "product_peak_rss_mb": product.peak_rss_mb if counts else None,
@@ -303,19 +311,42 @@ def markdown(results: list[StepResult], checks: list[dict[str, object]]) -> str:
         )
     lines += [
         "",
-        "| rows | existing | product / floor (bar <= 3x) | baseline / product (bar >= 10x) "
-        "| product peak MB (bar < 1500) | product counts vs generator |",
-        "|---:|---:|---:|---:|---:|---|",
+        "| rows | existing | round | product / floor (bar <= 3x) "
+        "| baseline / product (bar >= 10x) | product peak MB (bar < 1500) "
+        "| product counts vs generator |",
+        "|---:|---:|---:|---:|---:|---:|---|",
     ]
     for c in checks:
         differ = c["product_counts_differ"]
         verdict = "n/a" if differ is None else "match" if not differ else json.dumps(differ)
         lines.append(
-            f"| {c['rows']:,} | {c['existing']:,} | {_num(c['product_over_floor'], 2, 'x')} "
+            f"| {c['rows']:,} | {c['existing']:,} | {c['round']} "
+            f"| {_num(c['product_over_floor'], 2, 'x')} "
             f"| {_num(c['baseline_over_product'], 1, 'x')} | {_num(c['product_peak_rss_mb'])} "
             f"| {verdict} |"
         )
-    return "\n".join(lines)
+    return "\n".join(lines + _medians(checks))
+
+
+def _medians(checks: list[dict[str, object]]) -> list[str]:
+    """A line per file measured in several rounds: the median of each round's ratios."""
+    lines = []
+    for rows, existing in dict.fromkeys((c["rows"], c["existing"]) for c in checks):
+        rounds = [c for c in checks if (c["rows"], c["existing"]) == (rows, existing)]
+        if len(rounds) < 2:
+            continue
+        ratios = [
+            statistics.median(values) if values else None
+            for values in (
+                [c[key] for c in rounds if isinstance(c[key], float)]
+                for key in ("product_over_floor", "baseline_over_product")
+            )
+        ]
+        lines.append(
+            f"\n{rows:,} rows, {existing:,} stored, {len(rounds)} rounds: median product / "
+            f"floor {_num(ratios[0], 2, 'x')}, median baseline / product {_num(ratios[1], 1, 'x')}"
+        )
+    return lines
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -333,12 +364,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--reuse-existing", action="store_true", help="keep --existing databases from a past run"
     )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="run the steps side by side this many times"
+    )
     parser.add_argument("--json-out", type=Path)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     results, checks = Bench(args).run()
     print(markdown(results, checks))
     if args.json_out:
