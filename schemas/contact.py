@@ -94,7 +94,7 @@ def failure_rows(
     structure is validated first (schema-level checks only); then one query finds the
     columns whose data checks fail (`schemas.checking`), and pandera validates those
     columns alone, on the rows that fail them when each check judges row by row, for
-    their failure cases. Nothing fails: pandera's data checks never run.
+    their failure cases. When nothing fails, none of pandera's data checks runs.
     """
     if isinstance(schema, type):
         schema = schema.to_schema()
