@@ -15,6 +15,7 @@ distinct pairs, to join back.
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
 from transforms.phone_rules import (  # noqa: F401 - re-exported: the module's scalar API
@@ -91,21 +92,35 @@ def phone_answers(cells: pl.DataFrame, chunk_size: int = LOOKUP_CHUNK) -> pl.Dat
 def _bulk(cells: pl.DataFrame) -> pl.DataFrame:
     """LOOKUP_SCHEMA answers for each row of `cells` (raw never null), in its order: in
     bulk where the automata answer, the rest by the library once per distinct pair."""
-    indexed = cells.with_row_index(ROW_INDEX)
+    answers, fixed, in_bulk, left = _in_bulk(cells)
+    by_library = _library_answers(left.select("raw", "region").unique())
+    left = left.join(by_library, on=["raw", "region"], how="left", nulls_equal=True)
+    left = left.select(ROW_INDEX, *_lookup_columns(left))
+    covered = in_bulk.copy()
+    covered[left.get_column(ROW_INDEX).to_numpy()] = True
+    if not covered.all():  # a bug, never bad input
+        raise RuntimeError("a phone cell got no answer")
+    return _patched(answers, pl.concat([fixed, left]))
+
+
+def _in_bulk(
+    cells: pl.DataFrame,
+) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray, pl.DataFrame]:
+    """What the bulk path answers of `cells`, each row numbered by ROW_INDEX: (the
+    automata's answers, LOOKUP_SCHEMA, for every row in its order; answers of repaired
+    spreadsheet damage that replace theirs (ROW_INDEX first); which rows are answered
+    once those are in; the rows left to the library: ROW_INDEX, raw, region)."""
+    indexed = cells.select("raw", "region").with_row_index(ROW_INDEX)
     parsed, answered = answer_in_place(indexed)
     answers = _with_reasons(parsed)
     fixed, left = _with_damage(
         answers.filter(pl.Series(answered)), indexed.filter(pl.Series(~answered))
     )
-    by_library = _library_answers(left.select("raw", "region").unique())
-    left = left.join(by_library, on=["raw", "region"], how="left", nulls_equal=True)
-    patches = pl.concat([fixed, left], how="diagonal_relaxed")
-    patches = patches.select(ROW_INDEX, *_lookup_columns(patches))
-    covered = answered.copy()
-    covered[patches.get_column(ROW_INDEX).to_numpy()] = True
-    if not covered.all():  # a bug, never bad input
-        raise RuntimeError("a phone cell got no answer")
-    return _patched(answers.select(list(LOOKUP_SCHEMA)), patches)
+    in_bulk = answered.copy()
+    in_bulk[fixed.get_column(ROW_INDEX).to_numpy()] = True
+    in_bulk[left.get_column(ROW_INDEX).to_numpy()] = False  # damage it cannot judge
+    fixed = fixed.select(ROW_INDEX, *_lookup_columns(fixed))
+    return answers.select(list(LOOKUP_SCHEMA)), fixed, in_bulk, left
 
 
 def _patched(answers: pl.DataFrame, patches: pl.DataFrame) -> pl.DataFrame:
@@ -134,14 +149,10 @@ def _spread(found: pl.DataFrame, cells: pl.DataFrame, present: pl.Series) -> pl.
 
 
 def vectorized_answers(pairs: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(answers found in bulk, the pairs left to normalize_phone), for distinct pairs."""
-    parsed, left = parse_common(pairs)
-    answered = _with_reasons(parsed)
-    fixed, left = _with_damage(answered, left)
-    replaced = pl.concat([fixed.select("raw", "region"), left.select("raw", "region")])
-    kept = answered.join(replaced, on=["raw", "region"], how="anti", nulls_equal=True)
-    answers = pl.concat([kept, fixed], how="diagonal_relaxed")
-    return answers.select(_lookup_columns(answers)), left
+    """(answers found in bulk, the (raw, region) pairs left to normalize_phone): the bulk
+    path of `phone_answers`, for the tests and the agreement benchmark."""
+    answers, fixed, in_bulk, left = _in_bulk(pairs)
+    return _patched(answers, fixed).filter(pl.Series(in_bulk)), left.drop(ROW_INDEX)
 
 
 def _lookup_columns(frame: pl.DataFrame) -> list[pl.Expr]:
