@@ -3,9 +3,12 @@
     .venv/bin/python bench/run.py                                # 100,000 and 1,000,000 rows
     .venv/bin/python bench/run.py --rows 1000000 --existing 10000000 --json-out bench.json
     .venv/bin/python bench/run.py --rows 1000000 --rounds 3      # ratios of each round
+    .venv/bin/python bench/run.py --rows 10 --steps empty-flow product  # fixed costs
 
 Each step runs as its own child process (wall time and peak RSS measured by
-bench/measure.py) against a fresh copy of its database. With --existing N, each
+bench/measure.py) against a fresh copy of its database. `floor-flow` is the floor's
+work inside a Prefect flow run (bench/floor_in_flow.py), and `empty-flow` a flow run
+doing nothing: what Prefect alone adds. With --existing N, each
 database first holds the contacts of an N-row file of another seed, and the measured
 file shares --overlap of its rows with it. Markdown goes to stdout, progress to stderr.
 """
@@ -29,9 +32,12 @@ from measure import Measurement, measure
 BENCH = Path(__file__).resolve().parent
 PYTHON = sys.executable
 GENERATOR_SOURCES = ("generate.py", "rows.py", "phone_space.py", "pools.py", "countries.py")
-STEPS = ("floor", "baseline", "product")
+STEPS = ("floor", "floor-flow", "baseline", "product", "empty-flow")
+DEFAULT_STEPS = ("floor", "floor-flow", "baseline", "product")
 LABELS = {
     "floor": "floor (polars read + DuckDB anti-join insert)",
+    "floor-flow": "floor's work in a Prefect flow run",
+    "empty-flow": "an empty Prefect flow run",
     "baseline": "baseline (pandas + phonenumbers, cached)",
     "product": "product (`contacts import --json`)",
 }
@@ -67,6 +73,12 @@ class Databases:
     baseline: Path | None = None
     product: Path | None = None
     product_data: Path | None = None
+
+    def for_step(self, step: str) -> Path | None:
+        """The database `step` starts from: the floor's for the floor in a flow."""
+        if step == "empty-flow":
+            return None
+        return getattr(self, "floor" if step == "floor-flow" else step)
 
 
 def log(message: str) -> None:
@@ -181,6 +193,10 @@ class Bench:
     def command(self, step: str, csv: Path, db: Path, data_dir: Path) -> list[str]:
         if step == "floor":
             return [PYTHON, str(BENCH / "floor_polars_duckdb.py"), str(csv), "--db", str(db)]
+        if step == "floor-flow":
+            return [PYTHON, str(BENCH / "floor_in_flow.py"), str(csv), "--db", str(db)]
+        if step == "empty-flow":
+            return [PYTHON, str(BENCH / "floor_in_flow.py"), "--empty"]
         if step == "baseline":
             return [PYTHON, str(BENCH / "baseline_pandas.py"), str(csv), "--db", str(db)]
         paths = ["--db", str(db), "--data-dir", str(data_dir)]  # global options (spec 8)
@@ -194,7 +210,7 @@ class Bench:
             return StepResult(data.rows, existing, step, f"not run: {self.contacts} not found")
         with tempfile.TemporaryDirectory(prefix=f"{step}-", dir=self.workdir) as tmp:
             db, data_dir = Path(tmp, f"{step}.duckdb"), Path(tmp, "data")
-            _copy_db(getattr(start, step), db)
+            _copy_db(start.for_step(step), db)
             if step == "product" and start.product_data is not None:
                 shutil.copytree(start.product_data, data_dir)
             data_dir.mkdir(exist_ok=True)
@@ -279,6 +295,8 @@ def compare(
         "round": round_,
         "product_over_floor": _ratio(product, by_step.get("floor")),
         "baseline_over_product": _ratio(by_step.get("baseline"), product),
+        "floor_flow_over_floor": _ratio(by_step.get("floor-flow"), by_step.get("floor")),
+        "baseline_over_floor_flow": _ratio(by_step.get("baseline"), by_step.get("floor-flow")),
         "product_peak_rss_mb": product.peak_rss_mb if counts else None,
         "product_tree_rss_mb": product.tree_rss_mb if counts else None,
         "expected_counts": expected,
@@ -313,8 +331,8 @@ def markdown(results: list[StepResult], checks: list[dict[str, object]]) -> str:
         "",
         "| rows | existing | round | product / floor (bar <= 3x) "
         "| baseline / product (bar >= 10x) | product peak MB (bar < 1500) "
-        "| product counts vs generator |",
-        "|---:|---:|---:|---:|---:|---:|---|",
+        "| product counts vs generator | floor in a flow / floor | baseline / floor in a flow |",
+        "|---:|---:|---:|---:|---:|---:|---|---:|---:|",
     ]
     for c in checks:
         differ = c["product_counts_differ"]
@@ -323,9 +341,18 @@ def markdown(results: list[StepResult], checks: list[dict[str, object]]) -> str:
             f"| {c['rows']:,} | {c['existing']:,} | {c['round']} "
             f"| {_num(c['product_over_floor'], 2, 'x')} "
             f"| {_num(c['baseline_over_product'], 1, 'x')} | {_num(c['product_peak_rss_mb'])} "
-            f"| {verdict} |"
+            f"| {verdict} | {_num(c['floor_flow_over_floor'], 2, 'x')} "
+            f"| {_num(c['baseline_over_floor_flow'], 1, 'x')} |"
         )
     return "\n".join(lines + _medians(checks))
+
+
+MEDIANS = (
+    ("product_over_floor", "product / floor", 2, "x"),
+    ("baseline_over_product", "baseline / product", 1, "x"),
+    ("floor_flow_over_floor", "floor in a flow / floor", 2, "x"),
+    ("baseline_over_floor_flow", "baseline / floor in a flow", 1, "x"),
+)
 
 
 def _medians(checks: list[dict[str, object]]) -> list[str]:
@@ -335,16 +362,14 @@ def _medians(checks: list[dict[str, object]]) -> list[str]:
         rounds = [c for c in checks if (c["rows"], c["existing"]) == (rows, existing)]
         if len(rounds) < 2:
             continue
-        ratios = [
-            statistics.median(values) if values else None
-            for values in (
-                [c[key] for c in rounds if isinstance(c[key], float)]
-                for key in ("product_over_floor", "baseline_over_product")
-            )
-        ]
+        medians = []
+        for key, label, digits, suffix in MEDIANS:
+            values = [c[key] for c in rounds if isinstance(c[key], float)]
+            if values:
+                medians.append(f"{label} {_num(statistics.median(values), digits, suffix)}")
         lines.append(
-            f"\n{rows:,} rows, {existing:,} stored, {len(rounds)} rounds: median product / "
-            f"floor {_num(ratios[0], 2, 'x')}, median baseline / product {_num(ratios[1], 1, 'x')}"
+            f"\n{rows:,} rows, {existing:,} stored, {len(rounds)} rounds, medians: "
+            + ", ".join(medians or ["n/a"])
         )
     return lines
 
@@ -355,7 +380,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--existing", type=int, default=0, help="contacts already in each db")
     parser.add_argument("--overlap", type=float, default=0.5, help="rows already known")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(STEPS))
+    parser.add_argument("--steps", nargs="+", choices=STEPS, default=list(DEFAULT_STEPS))
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir(), "cbench"))
     parser.add_argument(
         "--contacts", type=Path, default=Path(PYTHON).parent / "contacts", help="console script"
