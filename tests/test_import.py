@@ -40,6 +40,25 @@ def contacts(store_path: Path) -> list[dict]:
     return [{**row, "attributes": json.loads(row["attributes"])} for row in rows]
 
 
+def test_cells_are_stored_without_surrounding_whitespace(workspace, tmp_path):
+    # the readers strip every cell once; the mapping relies on it
+    text = (
+        "First Name,Last Name,Mobile,Email,Company,Notes\n"
+        '  Ann\t, Lee ,  (650) 253-0000  , ann@example.com ,"  Acme  ",\t x \n'
+        "Bo,Kim,+1 212 736 5000,bo@example.com,Beta  ::: Gamma, \n"
+        "   ,Oz,+1 212 736 5001,  ,  ,\n"
+    )
+    stats = workspace.run_import(write(tmp_path, text))
+    assert (stats.imported, stats.invalid, stats.warnings) == (3, 0, 0)
+    rows = contacts(workspace.db)
+    assert [(r["first_name"], r["last_name"], r["email"], r["company"]) for r in rows] == [
+        ("Ann", "Lee", "ann@example.com", "Acme"),
+        ("Bo", "Kim", "bo@example.com", "Beta"),
+        (None, "Oz", None, None),
+    ]
+    assert [r["attributes"] for r in rows] == [{"Notes": "x"}, {}, {}]
+
+
 def test_counts_outputs_and_lineage(workspace, tmp_path):
     stats = workspace.run_import(write(tmp_path, CSV))
     assert (stats.rows_total, stats.imported, stats.duplicates_in_file, stats.invalid) == (
