@@ -19,11 +19,11 @@ from pathlib import Path
 import polars as pl
 
 from contacts.errors import BatchFailed, ContactsError, UsageError
-from contacts.outputs import WARNING_SAMPLE, write_outputs
+from contacts.outputs import WARNING_SAMPLE, rejects_frame, write_outputs
 from contacts.progress import stage
 from contacts.readahead import prepared_chunks, take_prefetched
 from contacts.readers import SourceTable, read_source
-from contacts.staging import Staged, StagingArea, remove_stale
+from contacts.staging import StagedCsv, StagingArea, remove_stale
 from contacts.stats import BatchStats
 from store.db import Store, now
 from store.imports import (
@@ -73,7 +73,7 @@ class ImportPlan:
     mapping: ColumnMapping
     stats: BatchStats
     warning_samples: list[dict[str, object]]
-    rejects: Staged  # the outcome rows that did not import, with their cells: rejects.csv
+    rejects: StagedCsv  # rejects.csv's text: the outcomes that did not import, with their cells
     staging: StagingArea
 
     def discard(self) -> None:
@@ -180,8 +180,12 @@ def import_batch(
     )
     area = _staging_area(options)
     rejects = area.staged()  # by the writer, after it wrote them: off the plan's path
+
+    def keep_rejects(outcomes: pl.DataFrame) -> None:
+        rejects.add(rejects_frame(source.columns, outcomes))
+
     try:
-        writer = BatchWriter(store, batch_id, options.campaign, keep_rejects=rejects.add)
+        writer = BatchWriter(store, batch_id, options.campaign, keep_rejects=keep_rejects)
     except Exception as err:
         area.close()
         _record_failure(store, batch_id, err)
@@ -247,7 +251,7 @@ def _plan(
     started_at: datetime,
     writer: BatchWriter | None,
     area: StagingArea,
-    rejects: Staged,
+    rejects: StagedCsv,
 ) -> ImportPlan:
     """Prepare the file chunk by chunk, compare each chunk with the stored contacts and
     the DNC ledger, and hand it to `writer`, which also stages its rejects in `rejects`

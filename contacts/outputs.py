@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,8 +30,10 @@ def write_outputs(plan: ImportPlan, stats: BatchStats, data_dir: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         rejects_path = folder / "rejects.csv"
-        _atomic_csv((rejects_frame(plan.source.columns, part) for part in plan.rejects),
-                    rejects_path)  # fmt: skip
+        partial = rejects_path.with_suffix(".csv.partial")
+        with partial.open("wb") as handle:
+            plan.rejects.write_to(handle)
+        os.replace(partial, rejects_path)
         stats.rejects_file = str(rejects_path)
         report = stats.as_report()
         report["warning_samples"] = plan.warning_samples[:WARNING_SAMPLE]
@@ -64,15 +65,6 @@ def rejects_frame(source_columns: list[str], outcomes: pl.DataFrame) -> pl.DataF
         if not (is_rejects_file and keys[c] in REJECT_COLUMNS)
     ]
     return outcomes.select(*cells, pl.col(ROW).alias("row"), *ADDED_COLUMNS[1:])
-
-
-def _atomic_csv(frames: Iterable[pl.DataFrame], path: Path) -> None:
-    """Frames of one schema, one after the other, as one CSV with one header."""
-    partial = path.with_suffix(".csv.partial")
-    with partial.open("wb") as handle:
-        for index, frame in enumerate(frames):
-            frame.write_csv(handle, include_header=index == 0)
-    os.replace(partial, path)
 
 
 def _atomic_text(text: str, path: Path) -> None:

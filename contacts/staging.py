@@ -1,30 +1,32 @@
-"""Frames an import keeps until it ends: in memory, then on disk.
+"""Text an import keeps until it ends: in memory, then on disk.
 
 An import writes each chunk of a file as soon as it is judged, but its `rejects.csv`
-is written after the commit, from the rejects of every chunk. Those are staged here:
-kept in memory while the area's total stays under its budget, written to Arrow IPC
-files after that. So a file with millions of rejects costs disk space, not gigabytes
-of memory, and a small file never touches the disk.
+is written after the commit, from the rejects of every chunk. Their CSV text is staged
+here as each chunk is written: kept in memory while the area's total stays under its
+budget, written to files after that. So a file with millions of rejects costs disk
+space, not gigabytes of memory, a small file never touches the disk, and the report
+only copies text once the batch is committed.
 """
 
 from __future__ import annotations
 
-import io
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
 from contextlib import suppress
 from pathlib import Path
+from typing import BinaryIO
 
 import polars as pl
 
 from contacts.errors import DiskFull, StoreError
 from store.db import is_disk_full
 
-# Bytes of staged frames held in memory by one import before the rest goes to disk: a
-# 1M-row bench file has ~107k rejects (rows not imported), stored with their cells.
+# Bytes of staged text held in memory by one import before the rest goes to disk: a
+# 1M-row bench file has ~107k rejects (rows not imported), 17 MB as CSV with their cells.
 MEMORY_BUDGET = 128 * 1024 * 1024
+# Bytes copied at a time from a staged file into the report's.
+COPY_BYTES = 1 << 22
 
 
 # A staging folder this old is a leftover of a killed process (imports take minutes).
@@ -43,30 +45,21 @@ def remove_stale(parent: Path, older_than: float = STALE_SECONDS) -> None:
 
 
 class StagingArea:
-    """A memory budget for serialized frames and, once it is spent, a private folder of
-    IPC files."""
+    """A memory budget for staged bytes and, once it is spent, a private folder of
+    files."""
 
     def __init__(self, parent: Path | None = None, budget: int | None = None) -> None:
         self.parent = parent
         self.budget = MEMORY_BUDGET if budget is None else budget
-        self.held = 0  # bytes of serialized frames kept in memory
+        self.held = 0  # bytes kept in memory
         self._folder: Path | None = None
         self._files = 0
 
-    def staged(self) -> Staged:
-        return Staged(self)
+    def staged(self) -> StagedCsv:
+        return StagedCsv(self)
 
-    def keep(self, frame: pl.DataFrame) -> bytes | Path:
-        """`frame` as IPC bytes while the budget allows, else the file they went to.
-
-        Never the frame itself: a frame filtered from a chunk shares the chunk's string
-        buffers (Arrow string views), which `estimated_size` does not count and which
-        would live as long as the frame. Kept frames pinned whole chunks: a 10M-row plan
-        grew ~100 MB per million rows. Serialized, a frame holds only its own bytes.
-        """
-        buffer = io.BytesIO()
-        frame.write_ipc(buffer, compression="lz4")
-        data = buffer.getvalue()
+    def keep(self, data: bytes) -> bytes | Path:
+        """`data` itself while the budget allows, else the file it went to."""
         if self.held + len(data) <= self.budget:
             self.held += len(data)
             return data
@@ -76,7 +69,7 @@ class StagingArea:
                     self.parent.mkdir(parents=True, exist_ok=True)
                 self._folder = Path(tempfile.mkdtemp(prefix="import-", dir=self.parent))
             self._files += 1
-            path = self._folder / f"{self._files:06d}.arrow"
+            path = self._folder / f"{self._files:06d}.part"
             path.write_bytes(data)
         except OSError as err:
             where = self._folder or self.parent or Path(tempfile.gettempdir())
@@ -93,7 +86,7 @@ class StagingArea:
         return self._folder is not None
 
     def close(self) -> None:
-        """Forget the frames and remove the files; safe to call twice."""
+        """Forget the staged bytes and remove the files; safe to call twice."""
         if self._folder is not None:
             shutil.rmtree(self._folder, ignore_errors=True)
             self._folder = None
@@ -103,20 +96,39 @@ class StagingArea:
         self.held = 0
 
 
-class Staged:
-    """An ordered sequence of frames of one schema, iterable any number of times."""
+class StagedCsv:
+    """Frames of one schema as one CSV text: the first frame's header, then every
+    frame's rows in the order they were added. `write_to` copies it, any number of
+    times.
+
+    Kept as text, not as frames: a frame filtered from a chunk shares the chunk's
+    string buffers (Arrow string views), which would live as long as the frame (kept
+    frames pinned whole chunks: a 10M-row plan grew ~100 MB per million rows), and the
+    text is what the report writes anyway.
+    """
 
     def __init__(self, area: StagingArea) -> None:
         self.area = area
+        self.header: bytes | None = None  # from the first frame, even an empty one
         self.parts: list[bytes | Path] = []
         self.rows = 0
 
     def add(self, frame: pl.DataFrame) -> None:
-        if frame.height == 0 and self.parts:
-            return  # the first frame, even empty, keeps the schema
-        self.parts.append(self.area.keep(frame))
+        if self.header is None:
+            self.header = frame.head(0).write_csv().encode()
+        if frame.height == 0:
+            return
+        self.parts.append(self.area.keep(frame.write_csv(include_header=False).encode()))
         self.rows += frame.height
 
-    def __iter__(self) -> Iterator[pl.DataFrame]:
+    def write_to(self, handle: BinaryIO) -> None:
+        """The CSV text: nothing at all when no frame was added."""
+        if self.header is None:
+            return
+        handle.write(self.header)
         for part in self.parts:
-            yield pl.read_ipc(part if isinstance(part, Path) else io.BytesIO(part))
+            if isinstance(part, bytes):
+                handle.write(part)
+            else:
+                with part.open("rb") as source:
+                    shutil.copyfileobj(source, handle, COPY_BYTES)
