@@ -14,7 +14,7 @@ from contacts import (  # noqa: F401 - importing registers the commands
     cli_ops,
 )
 from contacts.cli_app import app
-from contacts.cli_process import exiting_with, take_over_exit, tune_allocator
+from contacts.cli_process import exiting_with, take_over_exit, tune_allocator, tune_blas
 from contacts.errors import UsageError
 
 __all__ = ["app", "main"]
@@ -24,6 +24,7 @@ def main() -> None:
     """Console-script entry point: usage errors exit 2 with one line."""
     take_over_exit(main)  # as the `contacts` script, skip the interpreter's teardown
     tune_allocator()  # before anything loads polars
+    tune_blas()  # and numpy
     sys.exit(exiting_with(_run()))
 
 

@@ -25,6 +25,12 @@ lowers that to 1 s before polars loads: about the time two chunks take, so each 
 reuses the pages the previous one freed instead of faulting them in anew (1M rows,
 alternated: 0.3-0.45 s and ~0.4 system seconds less than at 200 ms, for 60-85 MB more;
 10 s: 1.25 GB; 0 ms cost 30% in time). A `_RJEM_MALLOC_CONF` already set is kept.
+
+And one cost in CPU: numpy's OpenBLAS starts a thread per core when numpy loads, and
+those threads spin before they sleep (~0.1 CPU-s per process, `blas_thread_server` in
+`perf`), taking a core from Prefect's import on a two-core machine. Nothing here does
+linear algebra, so `tune_blas` gives OpenBLAS one thread (no helper threads), unless
+`OPENBLAS_NUM_THREADS` is already set.
 """
 
 from __future__ import annotations
@@ -45,6 +51,14 @@ ALLOCATOR_CONF = "dirty_decay_ms:1000,muzzy_decay_ms:0"
 def tune_allocator(environ: MutableMapping[str, str] = os.environ) -> None:
     """Have polars return freed memory within 1 s; only effective before it loads."""
     environ.setdefault(ALLOCATOR_ENV, ALLOCATOR_CONF)
+
+
+BLAS_THREADS_ENV = "OPENBLAS_NUM_THREADS"
+
+
+def tune_blas(environ: MutableMapping[str, str] = os.environ) -> None:
+    """No OpenBLAS helper threads; only effective before numpy loads."""
+    environ.setdefault(BLAS_THREADS_ENV, "1")
 
 
 class ProcessExit:

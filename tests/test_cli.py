@@ -443,6 +443,34 @@ def test_the_script_tunes_polars_allocator_before_polars_loads(tmp_path):
     assert loaded.stdout == "False\n"
 
 
+def test_the_script_gives_openblas_one_thread_before_numpy_loads():
+    import os
+    import subprocess
+    import sys
+
+    from contacts.cli_process import BLAS_THREADS_ENV, tune_blas
+
+    environ: dict[str, str] = {}
+    tune_blas(environ)
+    assert environ == {BLAS_THREADS_ENV: "1"}
+    environ = {BLAS_THREADS_ENV: "4"}
+    tune_blas(environ)  # a user's own setting wins
+    assert environ == {BLAS_THREADS_ENV: "4"}
+    code = (
+        "import os, sys, contacts.cli\n"
+        "print('numpy' in sys.modules)\n"
+        "sys.argv = ['contacts', '--help']\n"
+        "try:\n    contacts.cli.main()\nexcept SystemExit:\n    pass\n"
+        "print(os.environ.get('OPENBLAS_NUM_THREADS'))\n"
+    )
+    environ = {k: v for k, v in os.environ.items() if k != BLAS_THREADS_ENV}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=environ
+    )
+    lines = done.stdout.splitlines()
+    assert (lines[0], lines[-1]) == ("False", "1"), done.stderr
+
+
 def test_validation_loads_pandera_without_pandas_yet_pandas_still_imports():
     import subprocess
     import sys
