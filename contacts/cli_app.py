@@ -65,38 +65,13 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 def run_flow(flow_function: Any, **parameters: Any) -> Any:
     """Run a flow; turn its Failed state back into the error it carries."""
     ProcessExit.ran_flow = True
-    with heartbeats_as_configured():
-        state = flow_function(**parameters, return_state=True)
+    state = flow_function(**parameters, return_state=True)
     result = state.result(raise_on_failure=False)
     if isinstance(result, ContactsError):
         raise result
     if isinstance(result, BaseException):
         raise ContactsError(f"import failed: {type(result).__name__}: {result}")
     return result
-
-
-@contextmanager
-def heartbeats_as_configured() -> Iterator[None]:
-    """No flow run heartbeats in the block unless Prefect's settings ask for them.
-
-    Prefect 3.8 sends them by default, every 180 s, from a thread that sleeps in steps
-    of one second, and a synchronous flow run waits for that thread as it ends: 0-1 s
-    more for every command that runs a flow. Heartbeats let an automation mark a run
-    Crashed when its process dies silently; Prefect's guide to such zombie runs sets
-    `PREFECT_FLOWS_HEARTBEAT_FREQUENCY` explicitly, and a value set in the environment
-    or the profile is kept. A run shorter than the interval sends a single beat anyway.
-    """
-    from prefect.settings import (
-        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
-        get_current_settings,
-        temporary_settings,
-    )
-
-    if "heartbeat_frequency" in get_current_settings().flows.model_fields_set:
-        yield
-        return
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-        yield
 
 
 def quiet_prefect(verbose: bool) -> None:

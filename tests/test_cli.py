@@ -485,37 +485,3 @@ def test_validation_loads_pandera_without_pandas_yet_pandas_still_imports():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stdout) == (0, "[2]\nFalse\npandas\n"), done.stderr
-
-
-# --- flow runs -------------------------------------------------------------------------
-
-
-def _heartbeat_seen_by_a_flow_run() -> int | None:
-    from prefect import flow
-    from prefect.settings import get_current_settings
-
-    from contacts.cli_app import run_flow
-
-    @flow(name="heartbeat-probe", persist_result=False)
-    def probe() -> int | None:
-        return get_current_settings().flows.heartbeat_frequency
-
-    return run_flow(probe)
-
-
-def test_a_command_runs_its_flow_without_default_heartbeats(prefect_server) -> None:
-    # Prefect's default heartbeat thread makes every flow run wait up to 1 s as it ends.
-    from prefect.settings import get_current_settings
-
-    flows = get_current_settings().flows
-    assert "heartbeat_frequency" not in flows.model_fields_set
-    assert flows.heartbeat_frequency is not None  # Prefect's default: on
-    assert _heartbeat_seen_by_a_flow_run() is None
-    assert get_current_settings().flows.heartbeat_frequency == flows.heartbeat_frequency
-
-
-def test_heartbeats_set_in_prefect_settings_are_kept(prefect_server) -> None:
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
-
-    with temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: 45}):
-        assert _heartbeat_seen_by_a_flow_run() == 45
