@@ -8,13 +8,17 @@ The read and the insert (`floor_polars_duckdb.py`'s) start in a thread before Pr
 imported, and the flow run waits for them: the best case of overlapping Prefect's
 start with the work, as `contacts import` does with its first chunk. With `--empty` the
 flow returns at once, which measures Prefect's fixed cost per process (imports, the
-API's client, a flow run's states). Uses `PREFECT_API_URL` like the product. Prints one
-JSON line like the floor's.
+API's client, a flow run's states). Prefect's flow engine runs as in the product: the
+project's `flows` package is imported, so a run does not wait for its heartbeat
+thread, and the process ends without the interpreter's teardown once Prefect has
+delivered its logs and events (`contacts.cli_process`). Uses `PREFECT_API_URL` like the
+product. Prints one JSON line like the floor's.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import sys
@@ -51,6 +55,16 @@ class Work:
         return self._outcome
 
 
+EXIT_CODE = [1]  # main's, once it returned
+
+
+def _exit_without_teardown() -> None:
+    """The last exit handler, as in the product: after Prefect's services drained."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(EXIT_CODE[0])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file", type=Path, nargs="?")
@@ -60,11 +74,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.empty == (args.file is not None) or (args.file is not None and args.db is None):
         parser.error("give FILE and --db, or --empty")
     started = time.perf_counter()
+    atexit.register(_exit_without_teardown)  # first registered: runs last
     work = None if args.empty else Work(args.file, args.db)
 
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     from prefect import flow  # after the work started, as the product's CLI does
+
+    import flows  # noqa: F401 - the product's flow engine settings
 
     @flow(name="bench-floor", persist_result=False)
     def floor_flow() -> dict[str, Any]:
@@ -77,4 +94,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        EXIT_CODE[0] = main()
+    except SystemExit as done:  # argparse's usage errors
+        EXIT_CODE[0] = done.code if isinstance(done.code, int) else 1
+    sys.exit(EXIT_CODE[0])
