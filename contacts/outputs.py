@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import polars as pl
 
@@ -30,14 +31,12 @@ def write_outputs(plan: ImportPlan, stats: BatchStats, data_dir: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         rejects_path = folder / "rejects.csv"
-        partial = rejects_path.with_suffix(".csv.partial")
-        with partial.open("wb") as handle:
-            plan.rejects.write_to(handle)
-        os.replace(partial, rejects_path)
+        _atomically(rejects_path, plan.rejects.write_to)
         stats.rejects_file = str(rejects_path)
         report = stats.as_report()
         report["warning_samples"] = plan.warning_samples[:WARNING_SAMPLE]
-        _atomic_text(json.dumps(report, indent=2, ensure_ascii=False), folder / "report.json")
+        text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+        _atomically(folder / "report.json", lambda handle: handle.write(text.encode()))
     except OSError as err:
         raise ContactsError(
             f"batch {plan.batch_id} was saved, but its report could not be written to "
@@ -67,7 +66,9 @@ def rejects_frame(source_columns: list[str], outcomes: pl.DataFrame) -> pl.DataF
     return outcomes.select(*cells, pl.col(ROW).alias("row"), *ADDED_COLUMNS[1:])
 
 
-def _atomic_text(text: str, path: Path) -> None:
+def _atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """`path` written by `write` into a temporary file, then renamed into place."""
     partial = path.with_suffix(path.suffix + ".partial")
-    partial.write_text(text + "\n", encoding="utf-8")
+    with partial.open("wb") as handle:
+        write(handle)
     os.replace(partial, path)
