@@ -99,7 +99,10 @@ def export_command(
     ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
     status: Annotated[str | None, typer.Option(help="active | dnc")] = None,
-    campaign: Annotated[str | None, typer.Option(help="Members of this campaign.")] = None,
+    campaign: Annotated[
+        str | None,
+        typer.Option(help="Members of this campaign (suppressed numbers always left out)."),
+    ] = None,
     search: Annotated[str | None, typer.Option(help="Name, email, company or phone.")] = None,
     called_from: Annotated[
         str | None, typer.Option(help="Last called on or after (date or ISO time, UTC).")
@@ -145,6 +148,12 @@ def export_command(
     except ContactsError as err:
         raise fail(err) from None
     typer.echo(f"Exported {result.rows:,} contacts to {out}")
+    if result.suppressed_members:
+        count = result.suppressed_members
+        typer.echo(
+            f"Left out {count:,} {'member' if count == 1 else 'members'} of campaign "
+            f"{campaign} whose numbers are suppressed (Do-Not-Call)"
+        )
     if result.window is not None:
         typer.echo(
             f"Left out {result.outside_window:,} outside the calling window "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import polars as pl
 from contacts import manage
 from contacts.errors import ContactsError, UsageError
 from contacts.manage import Filters, check_campaign
-from store.contacts import ContactFilter, select_contacts
+from store.contacts import ContactFilter, count_contacts, select_contacts
 from store.db import Store, now
 from transforms.calling_window import FEDERAL_WINDOW, parse_window, within_calling_window
 from transforms.export import neutralize_formulas
@@ -68,11 +68,37 @@ class ExportResult:
     window: CallingWindow | None = None
     outside_window: int = 0  # a candidate zone's local time is outside the window
     no_time_zone: int = 0  # no known zone: never callable under a window
+    suppressed_members: int = 0  # campaign members left out: their numbers are suppressed
 
 
 def contact_filter(filters: ExportFilters) -> ContactFilter:
-    """Check the filters and read a phone typed in any format as E.164."""
-    return manage.contact_filter(filters.filters())
+    """Check the filters and read a phone typed in any format as E.164.
+
+    A campaign file never holds a suppressed number (PRODUCT section 4), even one
+    suppressed after its contact joined the campaign: with --campaign only the members
+    that are callable now are selected, and asking for suppressed members is a usage
+    error (`contacts search --campaign NAME --status dnc` lists them).
+    """
+    where = manage.contact_filter(filters.filters())
+    if where.campaign is None:
+        return where
+    if where.status == "dnc":
+        raise UsageError(
+            "a campaign export never lists suppressed numbers; "
+            f"see them with: contacts search --campaign {where.campaign} --status dnc"
+        )
+    return replace(where, callable=True)
+
+
+def _select(store: Store, where: ContactFilter) -> tuple[pl.DataFrame, int]:
+    """The selection, and how many campaign members it left out as suppressed."""
+    check_campaign(store, where)
+    selection = select_contacts(store, where)
+    left_out = 0
+    if where.campaign is not None:
+        members = replace(where, callable=False, status=None)
+        left_out = count_contacts(store, members) - selection.height
+    return selection, left_out
 
 
 def calling_window(filters: ExportFilters) -> CallingWindow | None:
@@ -108,11 +134,10 @@ def export_contacts(db: Path, out: Path, filters: ExportFilters) -> ExportResult
     where = contact_filter(filters)
     window = calling_window(filters)
     with Store.open(db, read_only=True) as store:
-        check_campaign(store, where)
-        selection = select_contacts(store, where)
-    result = ExportResult(selection.height)
+        selection, left_out = _select(store, where)
+    result = ExportResult(selection.height, suppressed_members=left_out)
     if window is not None:
-        selection, result = _apply_window(selection, window)
+        selection, result = _apply_window(selection, window, left_out)
     partial = out.with_name(out.name + ".partial")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -128,17 +153,18 @@ def selection_frame(db: Path, filters: ExportFilters) -> pl.DataFrame:
     where = contact_filter(filters)
     window = calling_window(filters)
     with Store.open(db, read_only=True) as store:
-        check_campaign(store, where)
-        selection = select_contacts(store, where)
+        selection, _ = _select(store, where)
     return selection if window is None else _apply_window(selection, window)[0]
 
 
 def _apply_window(
-    selection: pl.DataFrame, window: CallingWindow
+    selection: pl.DataFrame, window: CallingWindow, suppressed_members: int = 0
 ) -> tuple[pl.DataFrame, ExportResult]:
     zones = pl.col("time_zones").str.split(";").list.filter(pl.element() != "")
     with_zones = selection.with_columns(zones.alias("_zones"))
     inside, outside = within_calling_window(with_zones, window.at, window.window, "_zones")
     no_zone = int(outside.get_column("_zones").list.len().fill_null(0).eq(0).sum())
-    result = ExportResult(inside.height, window, outside.height - no_zone, no_zone)
+    result = ExportResult(
+        inside.height, window, outside.height - no_zone, no_zone, suppressed_members
+    )
     return inside.drop("_zones"), result

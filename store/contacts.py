@@ -205,6 +205,12 @@ def with_derived(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any
     return rows
 
 
+def count_contacts(store: Store, where: ContactFilter) -> int:
+    """How many contacts match every filter."""
+    condition, params = filter_sql(where, "c")
+    return store.run(f"SELECT count(*) FROM contacts c WHERE {condition}", params)[0][0]
+
+
 def matching_ids(store: Store, where: ContactFilter) -> list[int]:
     condition, params = filter_sql(where, "c")
     return [row[0] for row in store.run(f"SELECT c.id FROM contacts c WHERE {condition}", params)]

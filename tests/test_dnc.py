@@ -226,6 +226,9 @@ def test_no_suppressed_number_is_ever_callable(tmp_path_factory, steps):
         assert suppressed(db) == expected
         callable_now = set(selection_frame(db, ExportFilters(callable=True))["phone"].to_list())
         assert not callable_now & expected
+        if any(op == "import" for op, _, _ in steps[: index + 1]):  # campaign 'c' exists
+            campaign_file = selection_frame(db, ExportFilters(campaign="c"))
+            assert not set(campaign_file["phone"].to_list()) & expected
         contacts = selection_frame(db, ExportFilters())
         for row in contacts.iter_rows(named=True):
             assert row["status"] == ("dnc" if row["phone"] in expected else "active")

@@ -631,7 +631,7 @@ def test_export_filters_campaign_search_dates_and_callable(cli, four):
     add_numbers(four.db, [ZOE])
     add_call(four.db, "c1", JOSE, "2026-03-01T10:00:00Z")
     add_call(four.db, "c2", LUKASZ, "2026-02-01T10:00:00Z")
-    assert set(export(cli, four, "--campaign", "spring")[0]) == ALL
+    assert set(export(cli, four, "--campaign", "spring", "--status", "active")[0]) == ALL - {ZOE}
     assert set(export(cli, four, "--campaign", "spring", "--callable")[0]) == ALL - {ZOE}
     assert export(cli, four, "--called-from", "2026-02-15")[0] == [JOSE]
     assert export(cli, four, "--called-from", "2026-01-01", "--called-to", "2026-02-01")[0] == [
@@ -639,6 +639,37 @@ def test_export_filters_campaign_search_dates_and_callable(cli, four):
     ]
     assert export(cli, four, "--search", "Müller, José", "--campaign", "spring")[0] == [JOSE]
     assert len(export(cli, four)[0]) == 6
+
+
+def test_a_campaign_export_never_lists_a_number_suppressed_after_it_joined(cli, four):
+    """PRODUCT section 4: a suppressed number is never in any campaign file. Zoë joined
+    'spring' when she was callable; suppressed since, she is left out, and said so."""
+    add_numbers(four.db, ["(212) 736-5000"], reason="asked not to be called")
+    exported, lines = export(cli, four, "--campaign", "spring")
+    assert set(exported) == ALL - {ZOE}
+    assert lines == [
+        f"Exported 3 contacts to {four.root / 'out.csv'}",
+        "Left out 1 member of campaign spring whose numbers are suppressed (Do-Not-Call)",
+    ]
+    assert found(cli, "--campaign", "spring", "--status", "dnc") == [ZOE]  # still listed
+    exported, lines = export(cli, four, "--campaign", "spring", "--window-at",
+                             "2026-01-15T13:30:00Z")  # fmt: skip
+    assert set(exported) == {FRANCOIS, LUKASZ}  # in the window, and not suppressed
+    assert lines[1].startswith("Left out 1 member of campaign spring")
+    remove_numbers(four.db, [ZOE], reason="consent given")
+    exported, lines = export(cli, four, "--campaign", "spring")
+    assert (set(exported), len(lines)) == (ALL, 1)  # callable again: a member again
+
+
+def test_asking_a_campaign_export_for_suppressed_numbers_is_a_usage_error(cli, four):
+    out = four.root / "out.csv"
+    result = cli("export", "--out", str(out), "--campaign", "spring", "--status", "dnc")
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr == (
+        "Error: a campaign export never lists suppressed numbers; "
+        "see them with: contacts search --campaign spring --status dnc\n"
+    )
+    assert not out.exists()
 
 
 def test_export_with_a_calling_window_at_a_fixed_time(cli, four):
