@@ -9,7 +9,7 @@ from typing import Any
 import polars as pl
 
 from store import dnc as ledger
-from store.db import Store, now
+from store.db import MATCHING_KEY, Store, now
 
 COUNT_COLUMNS = ("rows_total", "inserted", "already_present", "rejected", "dnc_requests")
 CALL_COLUMNS = (
@@ -40,8 +40,8 @@ def contact_ids(store: Store, phones: pl.Series) -> pl.DataFrame:
     """(phone, contact_id) for the stored contacts among `phones`."""
     with store.registered("incoming_phones", phones.unique().alias("phone").to_frame()):
         return store.frame(
-            "SELECT c.phone, c.id AS contact_id FROM contacts c "
-            "JOIN incoming_phones i ON c.phone = i.phone"
+            "SELECT i.phone, c.id AS contact_id FROM contacts c "
+            f"JOIN incoming_phones i ON c.phone_key = {MATCHING_KEY.format('i.phone')}"
         )
 
 

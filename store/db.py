@@ -36,6 +36,13 @@ LOCK_HELD = re.compile(r"Conflicting lock is held.*?\(PID (\d+)\)", re.S)
 MIGRATION_FILE = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 # contacts.phone_key of an E.164 phone, as SQL with the phone for {} (migration 008)
 PHONE_KEY = "CAST(substr({}, 2) AS BIGINT)"
+# The key of text that may not be E.164 (NULL unless it is '+' and 1-15 digits, the first
+# not 0): joining `contacts.phone_key` on it matches exactly the stored phones equal to
+# the text, without reading the stored phones ('+0123' gets no key, never 123's).
+MATCHING_KEY = (
+    "CASE WHEN regexp_full_match({0}, '[+][1-9][0-9]{{0,14}}') "
+    f"THEN {PHONE_KEY.format('{0}')} END"
+)
 DISK_FULL = ("No space left on device", "Disk quota exceeded", "not enough space")
 NOT_A_DATABASE = ("not a valid DuckDB database", "Unable to read", "Could not read enough bytes")
 

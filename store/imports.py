@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from store.db import PHONE_KEY, Store, now
+from store.db import MATCHING_KEY, PHONE_KEY, Store, now
 from transforms.dedupe import MERGED_FIELDS
 from transforms.mapping import ROW
 from transforms.phones_fast import time_zones
@@ -377,7 +377,8 @@ def _add_members(
     with store.registered("member_phones", phones.select("phone")):
         store.run(
             "INSERT INTO campaign_members SELECT ?, c.id, ?, ? FROM contacts c "
-            "JOIN member_phones m ON c.phone = m.phone ON CONFLICT DO NOTHING",
+            f"JOIN member_phones m ON c.phone_key = {MATCHING_KEY.format('m.phone')} "
+            "ON CONFLICT DO NOTHING",
             [campaign, at, batch_id],
         )
 

@@ -28,6 +28,7 @@ from contacts.calls import (
 )
 from contacts.dnc import check_number, record_call_request
 from contacts.errors import ContactsError, SourceFileError, UsageError
+from store import calls as call_store
 from store import dnc as ledger
 from store.db import Store
 from transforms.calls import (
@@ -234,6 +235,21 @@ def test_call_stats_reach_contacts_and_unknown_callers_link_when_imported(worksp
     later = query(workspace.db, STATS_SQL)[-1]
     assert later == {"phone": "+442079460000", "status": "active", "call_count": 1,
                      "last_called_at": utc(2026, 1, 6, 10)}  # fmt: skip
+
+
+def test_calls_find_their_contacts_by_the_exact_e164_text(workspace):
+    """The lookup joins on the stored phones' integer keys: text that is not that E.164
+    phone exactly (a leading 0, no '+', spaces, too many digits) finds no contact."""
+    workspace.run_import(FIXTURES / "contacts.csv")
+    phones = pl.Series(
+        "phone",
+        ["+16502530000", "+016502530000", "16502530000", "+1 650 253 0000",
+         "+16502530000123456789", "+", None],
+    )  # fmt: skip
+    with Store.open(workspace.db, read_only=True) as store:
+        found = call_store.contact_ids(store, phones).to_dicts()
+    ada = query(workspace.db, "SELECT id FROM contacts WHERE phone = '+16502530000'")[0]["id"]
+    assert found == [{"phone": "+16502530000", "contact_id": ada}]
 
 
 # --- atomicity ---------------------------------------------------------------------------
