@@ -43,6 +43,15 @@ MATCHING_KEY = (
     "CASE WHEN regexp_full_match({0}, '[+][1-9][0-9]{{0,14}}') "
     f"THEN {PHONE_KEY.format('{0}')} END"
 )
+E164 = re.compile(r"[+][1-9][0-9]{0,14}")
+
+
+def phone_key(phone: str) -> int | None:
+    """MATCHING_KEY in Python: the key of `phone` when it is E.164, else None (then no
+    stored phone equals it)."""
+    return int(phone[1:]) if E164.fullmatch(phone) else None
+
+
 DISK_FULL = ("No space left on device", "Disk quota exceeded", "not enough space")
 NOT_A_DATABASE = ("not a valid DuckDB database", "Unable to read", "Could not read enough bytes")
 

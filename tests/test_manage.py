@@ -16,13 +16,16 @@ import textwrap
 from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from contacts import manage
 from contacts.dnc import add_numbers, remove_numbers
 from contacts.errors import UsageError
 from contacts.exporting import ExportFilters, selection_frame
-from store.db import Store
+from store.db import MATCHING_KEY, PHONE_KEY, Store, phone_key
 
 FIXTURES = Path(__file__).parent / "fixtures"
 JOSE, ZOE, FRANCOIS, LUKASZ = "+16502530000", "+12127365000", "+442079460000", "+16172531000"
@@ -284,6 +287,35 @@ def test_show_by_id_or_any_phone_format_names_the_same_contact(cli, four):
         assert (result.exit_code, result.stderr) == (0, ""), ref
         assert json.loads(result.stdout)["id"] == 1
     assert json.loads(cli("show", "020 7946 0000", "--region", "GB", "--json").stdout)["id"] == 3
+
+
+# mostly digits after a '+', sometimes a character that only looks like a digit or part
+# of a number (Arabic-Indic three, space, dash, newline)
+PHONE_LIKE = st.builds(
+    str.__add__,
+    st.sampled_from(["+", "", "++", " +"]),
+    st.text(alphabet=st.sampled_from([*"0123456789" * 4, "\u0663", " ", "-", "\n"]), max_size=18),
+) | st.text(max_size=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(texts=st.lists(PHONE_LIKE, min_size=1, max_size=30))
+def test_phone_keys_in_python_and_sql_agree(texts):
+    """show, edit and delete key a phone in Python (`phone_key`), imports and call records
+    in SQL (MATCHING_KEY): the same key, or none, for any text; an E.164 phone's key is
+    the one stored with it (PHONE_KEY)."""
+    matching = f"SELECT {MATCHING_KEY.format('t')} FROM (SELECT ?::VARCHAR AS t)"
+    stored = f"SELECT {PHONE_KEY.format('t')} FROM (SELECT ?::VARCHAR AS t)"
+    with duckdb.connect() as con:
+        for text in texts:
+            key = phone_key(text)
+            assert con.execute(matching, [text]).fetchone() == (key,), text
+            if key is not None:
+                assert con.execute(stored, [text]).fetchone() == (key,)
+    assert phone_key("+16502530000") == 16502530000
+    assert [phone_key(t) for t in ("+06502530000", "16502530000", "+1650253000012345")] == [
+        None, None, None
+    ]  # fmt: skip
 
 
 def test_show_lists_fields_lineage_dnc_history_calls_and_campaigns(cli, four):
