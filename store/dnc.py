@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from store.db import Store
+from store.db import MATCHING_KEY, Store
 
 SOURCES = ("manual", "call", "api", "registry", "state", "file")
 EVENT_COLUMNS = ("phone", "action", "source", "reason", "actor", "occurred_at", "batch_id")
@@ -37,9 +37,12 @@ def refresh_current(store: Store, touched: str | None = None) -> None:
     )
     store.run("DELETE FROM dnc_current" + scope.format(table="dnc_current"))
     store.run(
-        "INSERT INTO dnc_current SELECT phone, source, max_by(action, (occurred_at, id)), "
-        "max(occurred_at), max_by(reason, (occurred_at, id)), max_by(actor, (occurred_at, id)) "
-        "FROM dnc_events" + scope.format(table="dnc_events") + " GROUP BY phone, source"
+        "INSERT INTO dnc_current (phone, source, action, occurred_at, reason, actor, phone_key) "
+        "SELECT phone, source, max_by(action, (occurred_at, id)), max(occurred_at), "
+        "max_by(reason, (occurred_at, id)), max_by(actor, (occurred_at, id)), "
+        f"{MATCHING_KEY.format('phone')} FROM dnc_events"
+        + scope.format(table="dnc_events")
+        + " GROUP BY phone, source"
     )
 
 

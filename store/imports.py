@@ -244,10 +244,14 @@ def known_contacts(store: Store, phones: pl.Series, *, fields: bool = True) -> p
 
 
 def suppressed_phones(store: Store, phones: pl.Series) -> pl.Series:
-    """The subset of `phones` that the DNC ledger suppresses now."""
+    """The subset of `phones` that the DNC ledger suppresses now: those whose latest event
+    from some source is an add. The view dnc_suppressed says the same, but groups every
+    suppressed number before any join narrows it (0.44-0.62 s per chunk against a
+    5M-number registry); dnc_current is joined on its phone keys instead."""
     with store.registered("incoming_phones", phones.unique().alias("phone").to_frame()):
         found = store.frame(
-            "SELECT s.phone FROM dnc_suppressed s JOIN incoming_phones i ON s.phone = i.phone"
+            "SELECT DISTINCT i.phone FROM dnc_current d JOIN incoming_phones i "
+            f"ON d.phone_key = {MATCHING_KEY.format('i.phone')} WHERE d.action = 'add'"
         )
     return found.get_column("phone") if found.height else pl.Series("phone", [], pl.String)
 

@@ -26,7 +26,7 @@ from contacts.dnc_files import load_dnc_file
 from contacts.errors import UsageError
 from contacts.exporting import ExportFilters, selection_frame
 from store.contacts import delete_contacts
-from store.db import Store
+from store.db import PHONE_KEY, Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -245,6 +245,12 @@ def test_no_suppressed_number_is_ever_callable(tmp_path_factory, steps):
                 "FROM dnc_events GROUP BY phone, source))"
             )
         assert drift == [(0,)]  # the maintained state equals the ledger recomputed
+        with Store.open(db, read_only=True) as store:
+            off_key = store.run(
+                "SELECT count(*) FROM dnc_current "
+                f"WHERE phone_key IS DISTINCT FROM {PHONE_KEY.format('phone')}"
+            )
+        assert off_key == [(0,)]  # the key imports look suppressed numbers up by
         with Store.open(db, read_only=True) as store:
             keys = store.run(
                 "SELECT count(*), count(DISTINCT phone), count(DISTINCT id) FROM contacts"
