@@ -61,7 +61,11 @@ def filter_sql(where: ContactFilter, alias: str = "c") -> tuple[str, list[Any]]:
     """A WHERE condition on the contacts table (or contacts_view) named `alias`."""
     clauses: list[str] = []
     params: list[Any] = []
-    suppressed = f"EXISTS (SELECT 1 FROM dnc_suppressed s WHERE s.phone = {alias}.phone)"
+    # dnc_suppressed's rule, on the phone keys (the view groups the whole ledger first)
+    suppressed = (
+        "EXISTS (SELECT 1 FROM dnc_current s "
+        f"WHERE s.phone_key = {alias}.phone_key AND s.action = 'add')"
+    )
     if where.status == "dnc":
         clauses.append(suppressed)
     elif where.status == "active":
@@ -174,10 +178,13 @@ def with_derived(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any
     if not rows:
         return rows
     phones = [row["phone"] for row in rows]
+    keys = [key for key in map(phone_key, phones) if key is not None]
     suppressed = {
         phone
         for (phone,) in store.run(
-            "SELECT phone FROM dnc_suppressed WHERE list_contains(?, phone)", [phones]
+            "SELECT DISTINCT phone FROM dnc_current WHERE action = 'add' "
+            "AND phone_key IN (SELECT unnest(?::BIGINT[]))",
+            [keys],
         )
     }
     calls = {
@@ -286,12 +293,16 @@ def dnc_history(store: Store, phone: str) -> list[dict[str, Any]]:
 
 
 def dnc_sources_now(store: Store, phone: str) -> list[dict[str, Any]]:
-    """The sources suppressing one number now (empty: the number may be called)."""
+    """The sources suppressing one number now (empty: the number may be called): the
+    rows of the view dnc_sources, found by the phone's key."""
+    key = phone_key(phone)
+    if key is None:
+        return []  # not E.164: no ledger row has its key
     return _records(
         store,
-        "SELECT source, occurred_at AS since, reason, actor FROM dnc_sources "
-        "WHERE phone = ? AND action = 'add' ORDER BY source",
-        [phone],
+        "SELECT source, occurred_at AS since, reason, actor FROM dnc_current "
+        "WHERE phone_key = ? AND action = 'add' ORDER BY source",
+        [key],
     )
 
 
