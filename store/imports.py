@@ -13,7 +13,7 @@ from typing import Any
 
 import polars as pl
 
-from store.db import MATCHING_KEY, PHONE_KEY, Store, now
+from store.db import PHONE_KEY, Store, now
 from transforms.dedupe import MERGED_FIELDS
 from transforms.mapping import ROW
 from transforms.phones_fast import time_zones
@@ -251,7 +251,7 @@ def suppressed_phones(store: Store, phones: pl.Series) -> pl.Series:
     with store.registered("incoming_phones", phones.unique().alias("phone").to_frame()):
         found = store.frame(
             "SELECT DISTINCT i.phone FROM dnc_current d JOIN incoming_phones i "
-            f"ON d.phone_key = {MATCHING_KEY.format('i.phone')} WHERE d.action = 'add'"
+            f"ON d.phone_key = {PHONE_KEY.format('i.phone')} WHERE d.action = 'add'"
         )
     return found.get_column("phone") if found.height else pl.Series("phone", [], pl.String)
 
@@ -381,7 +381,7 @@ def _add_members(
     with store.registered("member_phones", phones.select("phone")):
         store.run(
             "INSERT INTO campaign_members SELECT ?, c.id, ?, ? FROM contacts c "
-            f"JOIN member_phones m ON c.phone_key = {MATCHING_KEY.format('m.phone')} "
+            f"JOIN member_phones m ON c.phone_key = {PHONE_KEY.format('m.phone')} "
             "ON CONFLICT DO NOTHING",
             [campaign, at, batch_id],
         )
