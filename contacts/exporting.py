@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 from pathlib import Path
+from typing import IO
 
 import polars as pl
 
 from contacts import manage
 from contacts.errors import ContactsError, UsageError
 from contacts.manage import Filters, check_campaign
-from store.contacts import ContactFilter, count_contacts, select_contacts
+from store.contacts import ContactFilter, count_contacts, select_contacts, stream_contacts
 from store.db import Store, now
 from transforms.calling_window import FEDERAL_WINDOW, parse_window, within_calling_window
 from transforms.export import neutralize_formulas
@@ -94,11 +97,14 @@ def _select(store: Store, where: ContactFilter) -> tuple[pl.DataFrame, int]:
     """The selection, and how many campaign members it left out as suppressed."""
     check_campaign(store, where)
     selection = select_contacts(store, where)
-    left_out = 0
-    if where.campaign is not None:
-        members = replace(where, callable=False, status=None)
-        left_out = count_contacts(store, members) - selection.height
-    return selection, left_out
+    return selection, _suppressed_members(store, where, selection.height)
+
+
+def _suppressed_members(store: Store, where: ContactFilter, selected: int) -> int:
+    """Campaign members a campaign selection of `selected` contacts left out."""
+    if where.campaign is None:
+        return 0
+    return count_contacts(store, replace(where, callable=False, status=None)) - selected
 
 
 def calling_window(filters: ExportFilters) -> CallingWindow | None:
@@ -130,22 +136,55 @@ def parse_instant(text: str | None) -> datetime:
 
 
 def export_contacts(db: Path, out: Path, filters: ExportFilters) -> ExportResult:
-    """Write the selection to `out` (atomically); say how many contacts it holds."""
+    """Write the selection to `out` (atomically); say how many contacts it holds.
+
+    The selection is written as DuckDB produces it, a batch at a time, so an export of
+    any size holds one batch in memory (`store.contacts.stream_contacts`)."""
     where = contact_filter(filters)
     window = calling_window(filters)
-    with Store.open(db, read_only=True) as store:
-        selection, left_out = _select(store, where)
-    result = ExportResult(selection.height, suppressed_members=left_out)
-    if window is not None:
-        selection, result = _apply_window(selection, window, left_out)
     partial = out.with_name(out.name + ".partial")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        neutralize_formulas(selection).write_csv(partial, datetime_format=ISO_TIMESTAMP)
+        with Store.open(db, read_only=True) as store:
+            check_campaign(store, where)
+            with partial.open("wb") as handle:
+                result = _write(stream_contacts(store, where), window, handle)
+            left_out = _suppressed_members(store, where, result.rows + _outside(result))
         os.replace(partial, out)
     except OSError as err:
+        with suppress(OSError):
+            partial.unlink()
         raise ContactsError(f"cannot write {out}: {err.strerror}") from err
-    return result
+    except BaseException:
+        with suppress(OSError):
+            partial.unlink()
+        raise
+    return replace(result, suppressed_members=left_out)
+
+
+def _write(
+    batches: Iterator[pl.DataFrame], window: CallingWindow | None, handle: IO[bytes]
+) -> ExportResult:
+    """Write the batches as one CSV (the first, empty, gives the header); the counts."""
+    totals = ExportResult(0, window)
+    for number, batch in enumerate(batches):
+        if window is not None:
+            batch, counts = _apply_window(batch, window)
+            totals = replace(
+                totals,
+                outside_window=totals.outside_window + counts.outside_window,
+                no_time_zone=totals.no_time_zone + counts.no_time_zone,
+            )
+        neutralize_formulas(batch).write_csv(
+            handle, include_header=number == 0, datetime_format=ISO_TIMESTAMP
+        )
+        totals = replace(totals, rows=totals.rows + batch.height)
+    return totals
+
+
+def _outside(result: ExportResult) -> int:
+    """Selected contacts the calling window left out."""
+    return result.outside_window + result.no_time_zone
 
 
 def selection_frame(db: Path, filters: ExportFilters) -> pl.DataFrame:

@@ -292,6 +292,26 @@ class Store:
             raise ours from err
         return pl.from_arrow(table)  # type: ignore[return-value]
 
+    def frames(
+        self, sql: str, params: list[Any] | None = None, *, rows: int = 200_000
+    ) -> Iterator[pl.DataFrame]:
+        """Run a query and yield its result as polars frames, in order: first an empty
+        frame with the result's columns (a header even when no row comes), then frames
+        of at most `rows` rows as DuckDB produces them. The result is never held whole
+        here; with a `memory_limit` set, DuckDB spills what its sort holds to disk."""
+        import polars as pl
+
+        try:
+            reader = self.con.sql(sql, params=params or None).to_arrow_reader(rows)
+            yield pl.from_arrow(reader.schema.empty_table())  # type: ignore[misc]
+            for batch in reader:
+                yield pl.from_arrow(batch)  # type: ignore[misc]
+        except duckdb.Error as err:
+            ours = environment_error(err, self.path)
+            if ours is None:
+                raise
+            raise ours from err
+
     @contextmanager
     def registered(self, name: str, frame: pl.DataFrame) -> Iterator[None]:
         """Expose a polars frame to SQL as `name` for the duration of the block.

@@ -21,11 +21,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contacts import manage
+from contacts import exporting, manage
 from contacts.dnc import add_numbers, remove_numbers
 from contacts.errors import UsageError
 from contacts.exporting import ExportFilters, selection_frame
+from store import contacts as store_contacts
 from store.db import MATCHING_KEY, PHONE_KEY, Store, phone_key
+from transforms.export import neutralize_formulas
 
 FIXTURES = Path(__file__).parent / "fixtures"
 JOSE, ZOE, FRANCOIS, LUKASZ = "+16502530000", "+12127365000", "+442079460000", "+16172531000"
@@ -702,6 +704,44 @@ def test_asking_a_campaign_export_for_suppressed_numbers_is_a_usage_error(cli, f
         "see them with: contacts search --campaign spring --status dnc\n"
     )
     assert not out.exists()
+
+
+def test_an_export_written_in_batches_is_the_whole_selection_byte_for_byte(
+    four, tmp_path, monkeypatch
+):
+    """An export streams its rows a batch at a time, a query per range of ids (here one
+    row a batch, two ids a query); the file is the same as the whole selection written
+    at once, header included when no row is."""
+    four.run_import(FIXTURES / "leading_zeros.csv", region="GB")
+    add_numbers(four.db, [ZOE])
+    monkeypatch.setattr(store_contacts, "EXPORT_BATCH_ROWS", 1)
+    monkeypatch.setattr(store_contacts, "EXPORT_ID_RANGE", 2)
+    batches = []
+
+    def counted(*args, **kwargs):
+        for batch in store_contacts.stream_contacts(*args, **kwargs):
+            batches.append(batch.height)
+            yield batch
+
+    monkeypatch.setattr(exporting, "stream_contacts", counted)
+    out = tmp_path / "out.csv"
+    for filters in (
+        ExportFilters(),
+        ExportFilters(callable=True, campaign="spring"),
+        ExportFilters(window_at="2026-01-15T13:30:00Z"),
+        ExportFilters(search="nobody by this name"),
+    ):
+        batches.clear()
+        result = exporting.export_contacts(four.db, out, filters)
+        whole = neutralize_formulas(selection_frame(four.db, filters))
+        assert out.read_text(encoding="utf-8") == whole.write_csv(
+            datetime_format=exporting.ISO_TIMESTAMP
+        )
+        assert result.rows == whole.height
+        assert sum(batches) == result.rows + result.outside_window + result.no_time_zone
+        assert batches[0] == 0 and set(batches[1:]) <= {1}  # the header's, then a row each
+        assert not out.with_name("out.csv.partial").exists()
+    assert len(batches) == 1  # the last selection is empty: a header alone
 
 
 def test_export_with_a_calling_window_at_a_fixed_time(cli, four):
