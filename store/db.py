@@ -298,7 +298,7 @@ class Store:
         """Run a query and yield its result as polars frames, in order: first an empty
         frame with the result's columns (a header even when no row comes), then frames
         of at most `rows` rows as DuckDB produces them. The result is never held whole
-        here; with a `memory_limit` set, DuckDB spills what its sort holds to disk."""
+        here (DuckDB still holds what an ORDER BY sorts)."""
         import polars as pl
 
         try:
