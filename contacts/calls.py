@@ -529,12 +529,22 @@ def export_calls(
     """Write the call-record CSV (calls started in [start, end)); return the number of calls."""
     if start is not None and end is not None and start >= end:
         raise UsageError("--from is after --to; nothing could match")
-    with Store.open(db, read_only=True) as store:
-        calls = call_store.select_calls(store, start, end, campaign)
-    calls = calls.with_columns(pl.col("started_at", "ended_at").dt.convert_time_zone("UTC"))
+    written = 0
+
+    def write(path: Path) -> None:  # batch by batch, as the store reads them
+        nonlocal written
+        with path.open("wb") as handle:
+            for number, calls in enumerate(call_store.stream_calls(store, start, end, campaign)):
+                utc = calls.with_columns(
+                    pl.col("started_at", "ended_at").dt.convert_time_zone("UTC")
+                )
+                call_records(utc).write_csv(handle, include_header=number == 0)
+                written += calls.height
+
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomically(out, lambda p: call_records(calls).write_csv(p))
+        with Store.open(db, read_only=True) as store:
+            _write_atomically(out, write)
     except OSError as err:
         raise ContactsError(f"cannot write {out}: {err.strerror}") from err
-    return calls.height
+    return written

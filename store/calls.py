@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ import polars as pl
 from store import dnc as ledger
 from store.db import MATCHING_KEY, Store, now
 
+EXPORT_BATCH_ROWS = 200_000  # calls an export writes at a time, at most
 COUNT_COLUMNS = ("rows_total", "inserted", "already_present", "rejected", "dnc_requests")
 CALL_COLUMNS = (
     "id", "phone", "contact_id", "direction", "started_at", "ended_at", "duration_seconds",
@@ -140,10 +142,17 @@ def _new_events(store: Store, events: pl.DataFrame) -> pl.DataFrame:
         )
 
 
-def select_calls(
-    store: Store, start: datetime | None, end: datetime | None, campaign: str | None
-) -> pl.DataFrame:
-    """Stored calls started in [start, end) and of `campaign` (each when given), by time."""
+def stream_calls(
+    store: Store,
+    start: datetime | None,
+    end: datetime | None,
+    campaign: str | None,
+    *,
+    rows: int | None = None,
+) -> Iterator[pl.DataFrame]:
+    """Stored calls started in [start, end) and of `campaign` (each when given), by time,
+    as frames of at most `rows` (EXPORT_BATCH_ROWS) after an empty frame with the columns
+    (`Store.frames`): an export holds one batch, never the whole selection."""
     clauses, params = [], []
     if start is not None:
         clauses.append("started_at >= ?")
@@ -155,8 +164,9 @@ def select_calls(
         clauses.append("campaign = ?")
         params.append(campaign)
     where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
-    return store.frame(
+    return store.frames(
         "SELECT id AS call_id, phone, direction, started_at, ended_at, duration_seconds, "
         f"outcome, campaign, caller_id FROM calls{where} ORDER BY started_at, id",
         params,
+        rows=rows or EXPORT_BATCH_ROWS,
     )

@@ -30,6 +30,7 @@ from contacts.dnc import check_number, record_call_request
 from contacts.errors import ContactsError, SourceFileError, UsageError
 from store import calls as call_store
 from store import dnc as ledger
+from store.calls import stream_calls
 from store.db import Store
 from transforms.calls import (
     FIELDS,
@@ -412,6 +413,28 @@ def test_export_filters_by_day_and_campaign(workspace, tmp_path):
     assert export_calls(workspace.db, out, start=late) == 2  # c-004 at 15:00, c-013
     with pytest.raises(UsageError, match=r"^--from is after --to; nothing could match$"):
         export_calls(workspace.db, out, start=end, end=start)
+
+
+def test_an_export_written_a_call_at_a_time_is_the_same_file(workspace, tmp_path, monkeypatch):
+    """The export streams its calls in batches: one call a batch writes the same bytes as
+    one batch for all, and an empty selection still writes the header."""
+    run(workspace, CSV_FILE)
+    whole, one_by_one, empty = (tmp_path / name for name in ("a.csv", "b.csv", "c.csv"))
+    assert export_calls(workspace.db, whole) == 5
+    monkeypatch.setattr(call_store, "EXPORT_BATCH_ROWS", 1)
+    sizes = []
+
+    def counted(*args, **kwargs):
+        for batch in stream_calls(*args, **kwargs):
+            sizes.append(batch.height)
+            yield batch
+
+    monkeypatch.setattr(call_store, "stream_calls", counted)
+    assert export_calls(workspace.db, one_by_one) == 5
+    assert sizes == [0, 1, 1, 1, 1, 1]  # the header's frame, then a call each
+    assert one_by_one.read_bytes() == whole.read_bytes()
+    assert export_calls(workspace.db, empty, campaign="no such campaign") == 0
+    assert empty.read_text(encoding="utf-8") == ",".join(RECORD_COLUMNS) + "\n"
 
 
 def test_a_failed_export_leaves_the_previous_file(workspace, tmp_path, monkeypatch):
