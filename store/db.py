@@ -121,6 +121,9 @@ class Store:
         first_here = store._count_open()
         try:
             store.run("SET enable_progress_bar = false")  # it prints to stdout
+            if read_only and store._behind():
+                store.close()
+                return cls._migrated_then_read(target)
             if read_only:
                 store.check_current()
             else:
@@ -133,6 +136,30 @@ class Store:
                 store.close()
             raise
         return store
+
+    @classmethod
+    def _migrated_then_read(cls, target: str) -> Store:
+        """A read-only open of a database an older release wrote: migrate it as a writer
+        would (scheduled exports and searches keep working after an upgrade), then open
+        it read-only. If it cannot be opened for writing, say so as check_current does."""
+        try:
+            cls._open_once(target, read_only=False).close()
+        except DatabaseBusy:
+            raise  # Store.open waits and tries again
+        except (ContactsError, duckdb.Error) as err:
+            raise StoreError(
+                f"{target} is a contacts database of an older release and could not be "
+                f"migrated ({err}); run an import, which migrates it, where it is writable"
+            ) from err
+        return cls._open_once(target, read_only=True)
+
+    def _behind(self) -> bool:
+        """Whether this is a contacts database of an older release (migrations to apply)."""
+        try:
+            version = self.run("SELECT max(version) FROM schema_migrations")[0][0]
+        except duckdb.CatalogException:
+            return False  # not a contacts database at all: check_current says so
+        return version is not None and version < migrations()[-1][0]
 
     def _count_open(self) -> bool:
         """Count this connection; True if no other Store in this process has the file.

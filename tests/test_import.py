@@ -281,6 +281,60 @@ def test_the_import_announces_its_stages_in_order(workspace, tmp_path):
     assert seen == list(STAGES)
 
 
+def test_a_read_only_command_migrates_a_database_of_an_older_release(workspace, tmp_path):
+    """After an upgrade a scheduled export or a search needs no import first: a read-only
+    open migrates the database (here from migration 9: the DNC state gains its phone keys)
+    and the suppressed number stays out of the callable export."""
+    import duckdb
+
+    from store.db import migrations
+
+    con = duckdb.connect(str(workspace.db))
+    con.execute(
+        "CREATE TABLE schema_migrations "
+        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ)"
+    )
+    for version, name, sql in (m for m in migrations() if m[0] <= 9):
+        con.execute(sql)
+        con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+    for phone in ("+16502530000", "+14155550199"):
+        con.execute(
+            "INSERT INTO contacts (phone, first_name, attributes, time_zones, created_batch_id, "
+            "last_batch_id, created_at, updated_at, phone_key) VALUES (?, 'Old', '{}', "
+            "['America/Los_Angeles'], 'b0', 'b0', now(), now(), CAST(substr(?, 2) AS BIGINT))",
+            [phone, phone],
+        )
+    con.execute(
+        "INSERT INTO dnc_events (phone, action, source, reason, actor, occurred_at) "
+        "VALUES ('+16502530000', 'add', 'manual', 'asked', 'pytest', now())"
+    )
+    con.execute(
+        "INSERT INTO dnc_current SELECT phone, source, action, occurred_at, reason, actor "
+        "FROM dnc_events"
+    )
+    con.close()
+
+    callable_now = selection_frame(workspace.db, ExportFilters(callable=True))
+    assert callable_now["phone"].to_list() == ["+14155550199"]
+    with Store.open(workspace.db, read_only=True) as store:
+        assert store.run("SELECT max(version) FROM schema_migrations") == [(migrations()[-1][0],)]
+        assert store.run("SELECT phone_key FROM dnc_current") == [(16502530000,)]
+
+
+def test_a_read_only_open_refuses_a_database_it_cannot_migrate(workspace, tmp_path, monkeypatch):
+    Store.open(workspace.db).close()
+    with Store.open(workspace.db) as store:
+        store.run("DELETE FROM schema_migrations WHERE version = (SELECT max(version) "
+                  "FROM schema_migrations)")  # fmt: skip
+
+    def refuse(*args, **kwargs):
+        raise ContactsError("read-only file system")
+
+    monkeypatch.setattr(Store, "migrate", refuse)
+    with pytest.raises(ContactsError, match=r"older release and could not be migrated \(read"):
+        Store.open(workspace.db, read_only=True)
+
+
 def test_a_database_from_before_migration_6_keeps_its_contacts_and_ids(workspace, tmp_path):
     """006 rebuilds `contacts` without its ART indexes: same rows, same ids, and the id
     sequence and the importer's phone check carry on from there. 007 turns attributes
