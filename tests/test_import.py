@@ -281,22 +281,30 @@ def test_the_import_announces_its_stages_in_order(workspace, tmp_path):
     assert seen == list(STAGES)
 
 
-def test_a_read_only_command_migrates_a_database_of_an_older_release(workspace, tmp_path):
-    """After an upgrade a scheduled export or a search needs no import first: a read-only
-    open migrates the database (here from migration 9: the DNC state gains its phone keys)
-    and the suppressed number stays out of the callable export."""
+def database_at_migration(db: Path, last: int):
+    """A new database as release `last` of the migrations left it; an open connection."""
     import duckdb
 
     from store.db import migrations
 
-    con = duckdb.connect(str(workspace.db))
+    con = duckdb.connect(str(db))
     con.execute(
         "CREATE TABLE schema_migrations "
         "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ)"
     )
-    for version, name, sql in (m for m in migrations() if m[0] <= 9):
+    for version, name, sql in (m for m in migrations() if m[0] <= last):
         con.execute(sql)
         con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+    return con
+
+
+def test_a_read_only_command_migrates_a_database_of_an_older_release(workspace, tmp_path):
+    """After an upgrade a scheduled export or a search needs no import first: a read-only
+    open migrates the database (here from migration 9: the DNC state gains its phone keys)
+    and the suppressed number stays out of the callable export."""
+    from store.db import migrations
+
+    con = database_at_migration(workspace.db, 9)
     for phone in ("+16502530000", "+14155550199"):
         con.execute(
             "INSERT INTO contacts (phone, first_name, attributes, time_zones, created_batch_id, "
@@ -340,18 +348,10 @@ def test_a_database_from_before_migration_6_keeps_its_contacts_and_ids(workspace
     sequence and the importer's phone check carry on from there. 007 turns attributes
     and original cells from maps into JSON text, 008 adds every contact's phone_key,
     009 rebuilds import_rejects without its key and with zstd for the original cells."""
-    import duckdb
 
     from store.db import migrations
 
-    con = duckdb.connect(str(workspace.db))
-    con.execute(
-        "CREATE TABLE schema_migrations "
-        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ)"
-    )
-    for version, name, sql in (m for m in migrations() if m[0] < 6):
-        con.execute(sql)
-        con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
+    con = database_at_migration(workspace.db, 5)
     for phone in ("+16502530000", "+14155550199"):
         con.execute(
             "INSERT INTO contacts (phone, first_name, attributes, time_zones, "
