@@ -15,10 +15,11 @@ import codecs
 import json
 import os
 import secrets
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import polars as pl
 
@@ -42,6 +43,7 @@ from transforms.regions import region_for_country
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 RAW_LINE = "_text"  # a JSON Lines line that is not an object, kept for the reject
 INTERNAL = (ROW, MALFORMED, RAW_LINE)
+Written = TypeVar("Written")
 OUTCOME_COLUMNS = ("row", "reason", "message")
 REJECT_SAMPLES = 5
 EXPORT_AGAIN = "export the calls as CSV or JSON Lines"
@@ -482,13 +484,15 @@ def write_call_outputs(plan: CallImportPlan, stats: CallImportStats, data_dir: P
     return folder
 
 
-def _write_atomically(path: Path, write: Any) -> None:
-    """Write via a temporary file in the same folder, flushed, then renamed into place."""
+def _write_atomically(path: Path, write: Callable[[Path], Written]) -> Written:
+    """Write via a temporary file in the same folder, flushed, then renamed into place;
+    what `write` returned."""
     partial = path.with_name(f".{path.name}.partial")
-    write(partial)
+    written = write(partial)
     with partial.open("rb+") as handle:
         os.fsync(handle.fileno())
     os.replace(partial, path)
+    return written
 
 
 # --- export ---------------------------------------------------------------------------
@@ -529,22 +533,22 @@ def export_calls(
     """Write the call-record CSV (calls started in [start, end)); return the number of calls."""
     if start is not None and end is not None and start >= end:
         raise UsageError("--from is after --to; nothing could match")
-    written = 0
-
-    def write(path: Path) -> None:  # batch by batch, as the store reads them
-        nonlocal written
-        with path.open("wb") as handle:
-            for number, calls in enumerate(call_store.stream_calls(store, start, end, campaign)):
-                utc = calls.with_columns(
-                    pl.col("started_at", "ended_at").dt.convert_time_zone("UTC")
-                )
-                call_records(utc).write_csv(handle, include_header=number == 0)
-                written += calls.height
-
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with Store.open(db, read_only=True) as store:
-            _write_atomically(out, write)
+            batches = call_store.stream_calls(store, start, end, campaign)
+            return _write_atomically(out, lambda path: _write_calls(batches, path))
     except OSError as err:
         raise ContactsError(f"cannot write {out}: {err.strerror}") from err
+
+
+def _write_calls(batches: Iterator[pl.DataFrame], path: Path) -> int:
+    """The call records of `batches` as one CSV (the first, empty, gives the header);
+    how many calls."""
+    written = 0
+    with path.open("wb") as handle:
+        for number, calls in enumerate(batches):
+            utc = calls.with_columns(pl.col("started_at", "ended_at").dt.convert_time_zone("UTC"))
+            call_records(utc).write_csv(handle, include_header=number == 0)
+            written += calls.height
     return written

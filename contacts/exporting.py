@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from contextlib import suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -15,6 +13,7 @@ import polars as pl
 from contacts import manage
 from contacts.errors import ContactsError, UsageError
 from contacts.manage import Filters, check_campaign
+from contacts.outputs import write_atomically
 from store.contacts import ContactFilter, count_contacts, select_contacts, stream_contacts
 from store.db import Store, now
 from transforms.calling_window import FEDERAL_WINDOW, parse_window, within_calling_window
@@ -142,23 +141,15 @@ def export_contacts(db: Path, out: Path, filters: ExportFilters) -> ExportResult
     any size holds one batch in memory (`store.contacts.stream_contacts`)."""
     where = contact_filter(filters)
     window = calling_window(filters)
-    partial = out.with_name(out.name + ".partial")
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         with Store.open(db, read_only=True) as store:
             check_campaign(store, where)
-            with partial.open("wb") as handle:
-                result = _write(stream_contacts(store, where), window, handle)
+            batches = stream_contacts(store, where)
+            result = write_atomically(out, lambda handle: _write(batches, window, handle))
             left_out = _suppressed_members(store, where, result.rows + _outside(result))
-        os.replace(partial, out)
     except OSError as err:
-        with suppress(OSError):
-            partial.unlink()
         raise ContactsError(f"cannot write {out}: {err.strerror}") from err
-    except BaseException:
-        with suppress(OSError):
-            partial.unlink()
-        raise
     return replace(result, suppressed_members=left_out)
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
+from contextlib import suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, TypeVar
 
 import polars as pl
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from contacts.importer import ImportPlan
 
 ROW = "_row"
+Written = TypeVar("Written")
 WARNING_SAMPLE = 50
 
 
@@ -31,12 +33,12 @@ def write_outputs(plan: ImportPlan, stats: BatchStats, data_dir: Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
         rejects_path = folder / "rejects.csv"
-        _atomically(rejects_path, plan.rejects.write_to)
+        write_atomically(rejects_path, plan.rejects.write_to)
         stats.rejects_file = str(rejects_path)
         report = stats.as_report()
         report["warning_samples"] = plan.warning_samples[:WARNING_SAMPLE]
         text = json.dumps(report, indent=2, ensure_ascii=False) + "\n"
-        _atomically(folder / "report.json", lambda handle: handle.write(text.encode()))
+        write_atomically(folder / "report.json", lambda handle: handle.write(text.encode()))
     except OSError as err:
         raise ContactsError(
             f"batch {plan.batch_id} was saved, but its report could not be written to "
@@ -66,9 +68,16 @@ def rejects_frame(source_columns: list[str], outcomes: pl.DataFrame) -> pl.DataF
     return outcomes.select(*cells, pl.col(ROW).alias("row"), *ADDED_COLUMNS[1:])
 
 
-def _atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """`path` written by `write` into a temporary file, then renamed into place."""
+def write_atomically(path: Path, write: Callable[[BinaryIO], Written]) -> Written:
+    """`path` written by `write` into a temporary file, then renamed into place; what
+    `write` returned. The temporary file is removed if anything fails."""
     partial = path.with_suffix(path.suffix + ".partial")
-    with partial.open("wb") as handle:
-        write(handle)
-    os.replace(partial, path)
+    try:
+        with partial.open("wb") as handle:
+            written = write(handle)
+        os.replace(partial, path)
+        return written
+    except BaseException:
+        with suppress(OSError):
+            partial.unlink()
+        raise

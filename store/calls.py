@@ -147,11 +147,9 @@ def stream_calls(
     start: datetime | None,
     end: datetime | None,
     campaign: str | None,
-    *,
-    rows: int | None = None,
 ) -> Iterator[pl.DataFrame]:
     """Stored calls started in [start, end) and of `campaign` (each when given), by time,
-    as frames of at most `rows` (EXPORT_BATCH_ROWS) after an empty frame with the columns
+    as frames of at most EXPORT_BATCH_ROWS after an empty frame with the columns
     (`Store.frames`): an export holds one batch, never the whole selection."""
     clauses, params = [], []
     if start is not None:
@@ -168,5 +166,5 @@ def stream_calls(
         "SELECT id AS call_id, phone, direction, started_at, ended_at, duration_seconds, "
         f"outcome, campaign, caller_id FROM calls{where} ORDER BY started_at, id",
         params,
-        rows=rows or EXPORT_BATCH_ROWS,
+        rows=EXPORT_BATCH_ROWS,
     )

@@ -64,11 +64,8 @@ def filter_sql(where: ContactFilter, alias: str = "c") -> tuple[str, list[Any]]:
     """A WHERE condition on the contacts table (or contacts_view) named `alias`."""
     clauses: list[str] = []
     params: list[Any] = []
-    # dnc_suppressed's rule, on the phone keys (the view groups the whole ledger first)
-    suppressed = (
-        "EXISTS (SELECT 1 FROM dnc_current s "
-        f"WHERE s.phone_key = {alias}.phone_key AND s.action = 'add')"
-    )
+    # on the phone keys (migration 011): dnc_suppressed would group the whole ledger first
+    suppressed = f"EXISTS (SELECT 1 FROM dnc_suppressing s WHERE s.phone_key = {alias}.phone_key)"
     if where.status == "dnc":
         clauses.append(suppressed)
     elif where.status == "active":
@@ -133,20 +130,18 @@ def select_contacts(store: Store, where: ContactFilter) -> pl.DataFrame:
     return store.frame(*_selection_sql(where))
 
 
-def stream_contacts(
-    store: Store, where: ContactFilter, *, rows: int | None = None
-) -> Iterator[pl.DataFrame]:
-    """select_contacts' rows as frames of at most `rows`, after an empty frame with the
-    columns: one query per EXPORT_ID_RANGE ids, in order, so DuckDB never sorts more
-    than that range (the stored order is id order, so each query reads about its own
-    row groups). 8.9M contacts: 1.4 GB at the peak, where the whole selection at once
-    took 8.0 GB."""
+def stream_contacts(store: Store, where: ContactFilter) -> Iterator[pl.DataFrame]:
+    """select_contacts' rows as frames of at most EXPORT_BATCH_ROWS, after an empty frame
+    with the columns: one query per EXPORT_ID_RANGE ids, in order, so DuckDB never sorts
+    more than that range (the stored order is id order, so each query reads about its
+    own row groups). 8.9M contacts: 1.4 GB at the peak, where the whole selection at
+    once took 8.0 GB."""
     sql, params = _selection_sql(where, ids_between=True)
     first, last = store.run("SELECT min(id), max(id) FROM contacts")[0]
     starts = range(first, last + 1, EXPORT_ID_RANGE) if first is not None else range(1)
     for number, start in enumerate(starts):
         frames = store.frames(
-            sql, [*params, start, start + EXPORT_ID_RANGE - 1], rows=rows or EXPORT_BATCH_ROWS
+            sql, [*params, start, start + EXPORT_ID_RANGE - 1], rows=EXPORT_BATCH_ROWS
         )
         header = next(frames)
         if number == 0:
@@ -213,8 +208,8 @@ def with_derived(store: Store, rows: list[dict[str, Any]]) -> list[dict[str, Any
     suppressed = {
         phone
         for (phone,) in store.run(
-            "SELECT DISTINCT phone FROM dnc_current WHERE action = 'add' "
-            "AND phone_key IN (SELECT unnest(?::BIGINT[]))",
+            "SELECT DISTINCT phone FROM dnc_suppressing "
+            "WHERE phone_key IN (SELECT unnest(?::BIGINT[]))",
             [keys],
         )
     }
@@ -324,15 +319,15 @@ def dnc_history(store: Store, phone: str) -> list[dict[str, Any]]:
 
 
 def dnc_sources_now(store: Store, phone: str) -> list[dict[str, Any]]:
-    """The sources suppressing one number now (empty: the number may be called): the
-    rows of the view dnc_sources, found by the phone's key."""
+    """The sources suppressing one number now (empty: the number may be called), found
+    by the phone's key."""
     key = phone_key(phone)
     if key is None:
         return []  # not E.164: no ledger row has its key
     return _records(
         store,
-        "SELECT source, occurred_at AS since, reason, actor FROM dnc_current "
-        "WHERE phone_key = ? AND action = 'add' ORDER BY source",
+        "SELECT source, since, reason, actor FROM dnc_suppressing "
+        "WHERE phone_key = ? ORDER BY source",
         [key],
     )
 

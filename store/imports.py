@@ -244,14 +244,13 @@ def known_contacts(store: Store, phones: pl.Series, *, fields: bool = True) -> p
 
 
 def suppressed_phones(store: Store, phones: pl.Series) -> pl.Series:
-    """The subset of `phones` that the DNC ledger suppresses now: those whose latest event
-    from some source is an add. The view dnc_suppressed says the same, but groups every
-    suppressed number before any join narrows it (0.44-0.62 s per chunk against a
-    5M-number registry); dnc_current is joined on its phone keys instead."""
+    """The subset of `phones` that the DNC ledger suppresses now, joined on phone keys
+    with the view dnc_suppressing (migration 011; dnc_suppressed groups the whole ledger
+    first: 0.44-0.62 s per chunk against a 5M-number registry)."""
     with store.registered("incoming_phones", phones.unique().alias("phone").to_frame()):
         found = store.frame(
-            "SELECT DISTINCT i.phone FROM dnc_current d JOIN incoming_phones i "
-            f"ON d.phone_key = {PHONE_KEY.format('i.phone')} WHERE d.action = 'add'"
+            "SELECT DISTINCT i.phone FROM dnc_suppressing d JOIN incoming_phones i "
+            f"ON d.phone_key = {PHONE_KEY.format('i.phone')}"
         )
     return found.get_column("phone") if found.height else pl.Series("phone", [], pl.String)
 
