@@ -14,36 +14,52 @@ EVENT_COLUMNS = ("phone", "action", "source", "reason", "actor", "occurred_at", 
 
 
 def append_events(store: Store, events: pl.DataFrame) -> int:
-    """Append ledger events (EVENT_COLUMNS) and refresh the current state of the (phone,
-    source) pairs they touch; returns how many. Call it inside a transaction."""
+    """Append ledger events (EVENT_COLUMNS) and bring the current state of the (phone,
+    source) pairs they touch up to date; returns how many. Call it inside a transaction."""
     if events.height == 0:
         return 0
+    before = store.run("SELECT coalesce(max(id), 0) FROM dnc_events")[0][0]
     with store.registered("new_events", events.select(EVENT_COLUMNS)):
         store.run(
             "INSERT INTO dnc_events (phone, action, source, reason, actor, occurred_at, batch_id)"
             " SELECT phone, action, source, reason, actor, occurred_at, batch_id FROM new_events"
         )
-        refresh_current(store, "new_events")
+    _apply_latest(store, before)
     return events.height
 
 
-def refresh_current(store: Store, touched: str | None = None) -> None:
-    """Recompute dnc_current from the ledger for the pairs in table `touched` (all if None)."""
-    scope = (
-        f" WHERE EXISTS (SELECT 1 FROM {touched} t WHERE t.phone = {{table}}.phone"
-        f" AND t.source = {{table}}.source)"
-        if touched
-        else ""
+def _apply_latest(store: Store, before: int) -> None:
+    """Fold the events with ids above `before` into dnc_current.
+
+    A pair's current row is its latest event by (occurred_at, id). New events have the
+    highest ids, so one at least as late as the current row replaces it: those rows go,
+    and the pairs left without a row get their latest new event. A new event dated
+    before the current row (a call recorded late) changes nothing. Only the new events
+    are read (ids grow with insertion, so DuckDB skips older row groups), and the latest
+    is picked by a window, not max_by over (occurred_at, id): that aggregate held 2.5 GB
+    for a 5M-number registry load.
+    """
+    new = "SELECT * FROM dnc_events WHERE id > ?"
+    store.run(
+        f"DELETE FROM dnc_current c WHERE EXISTS (SELECT 1 FROM ({new}) e "
+        "WHERE e.phone = c.phone AND e.source = c.source AND e.occurred_at >= c.occurred_at)",
+        [before],
     )
-    store.run("DELETE FROM dnc_current" + scope.format(table="dnc_current"))
     store.run(
         "INSERT INTO dnc_current (phone, source, action, occurred_at, reason, actor, phone_key) "
-        "SELECT phone, source, max_by(action, (occurred_at, id)), max(occurred_at), "
-        "max_by(reason, (occurred_at, id)), max_by(actor, (occurred_at, id)), "
-        f"{MATCHING_KEY.format('phone')} FROM dnc_events"
-        + scope.format(table="dnc_events")
-        + " GROUP BY phone, source"
+        f"SELECT phone, source, action, occurred_at, reason, actor, {MATCHING_KEY.format('phone')} "
+        f"FROM ({new}) e WHERE NOT EXISTS (SELECT 1 FROM dnc_current c "
+        "WHERE c.phone = e.phone AND c.source = e.source) "
+        "QUALIFY row_number() OVER (PARTITION BY phone, source "
+        "ORDER BY occurred_at DESC, id DESC) = 1",
+        [before],
     )
+
+
+def refresh_current(store: Store) -> None:
+    """Rebuild dnc_current from the whole ledger (for tools that write events in SQL)."""
+    store.run("DELETE FROM dnc_current")
+    _apply_latest(store, 0)
 
 
 def active_sources(store: Store, phones: pl.Series) -> pl.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from examples_scale import scaled
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from older_databases import database_at_migration
 
 from contacts import dnc_export
 from contacts.dnc import (
@@ -25,7 +27,7 @@ from contacts.dnc_export import export_suppression
 from contacts.dnc_files import load_dnc_file
 from contacts.errors import UsageError
 from contacts.exporting import ExportFilters, selection_frame
-from store.contacts import delete_contacts
+from store.contacts import delete_contacts, dnc_sources_now
 from store.db import PHONE_KEY, Store
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -124,6 +126,56 @@ def test_full_list_only_replaces_the_area_codes_it_covers(workspace, tmp_path):
     assert suppressed(workspace.db) == {"+12125550199", "+16502530000"}
 
 
+def test_other_scripts_digits_are_read_as_the_digits_they_stand_for(workspace, tmp_path):
+    """A registry line in Arabic-Indic digits was once taken as a registry shape and its
+    digits kept as they were: a number no contact has, so a leak. Now the normalizer
+    reads it."""
+    listing = tmp_path / "numbers.txt"
+    listing.write_text("2125550124\n212555\u0660\u0661\u0662\u0665\n", encoding="utf-8")
+    load = load_dnc_file(workspace.db, listing, source="registry")
+    assert (load.added, load.malformed) == (2, 0)
+    assert suppressed(workspace.db) == {"+12125550124", "+12125550125"}
+
+
+# Parts of registry lines, right and near misses: every combination is one test line.
+LINE_PARTS = (
+    ["", " ", "+1", "1", "1-", "(", "+"],
+    ["212", "112", "012", "650", "99"],
+    ["", ",", ", ", "-", ") ", " ", ",,"],
+    ["555", "155", "055", "736", "55"],
+    ["", "-", " ", "."],
+    ["0123", "5000", "01234", "012"],
+    ["", " ", ",A", ",d,2026-01-02", ",x", ",", "\u0665"],
+)
+
+
+def assert_short_cut_agrees(texts: list[str]) -> None:
+    from polars.testing import assert_frame_equal
+
+    from transforms.dnc_lines import LINE_SCHEMA, parse_any_registry_lines, parse_registry_lines
+
+    lines = pl.DataFrame({"line": range(1, len(texts) + 1), "text": texts}, schema=LINE_SCHEMA)
+    quick, whole = parse_registry_lines(lines), parse_any_registry_lines(lines)
+    assert_frame_equal(quick[0], whole[0])
+    assert_frame_equal(quick[1], whole[1])
+
+
+def test_the_full_lists_short_cut_answers_as_the_whole_parse():
+    """On every combination of LINE_PARTS (137,200 lines)."""
+    assert_short_cut_agrees(["".join(parts) for parts in itertools.product(*LINE_PARTS)])
+
+
+@settings(max_examples=scaled(200), deadline=None)
+@given(
+    texts=st.lists(
+        st.text(alphabet='0123456789,()+-. ADad\u0660\u0665\uff15x"\t', max_size=16),
+        max_size=25,
+    )
+)
+def test_the_short_cut_answers_as_the_whole_parse_on_any_text(texts):
+    assert_short_cut_agrees(texts)
+
+
 def test_csv_with_a_phone_column_any_region(workspace):
     load = load_dnc_file(workspace.db, DNC / "company_list.csv", source="file")
     assert (load.kind, load.added, load.malformed) == ("numbers", 2, 1)
@@ -171,6 +223,79 @@ def test_a_crash_mid_export_leaves_the_previous_files(workspace, tmp_path, monke
     assert (out.read_bytes(), (tmp_path / "dnc.manifest.json").read_bytes()) == before
     monkeypatch.undo()
     assert export_suppression(workspace.db, out)["added"] == 1  # delta vs the last good export
+
+
+# --- property: dnc_current, kept up to date per append, equals the ledger recomputed ---
+
+# A pair's latest event: the greatest (occurred_at, id). arg_max_null, not max_by: max_by
+# skips NULL values, so it would give an older event's reason when the latest has none.
+LATEST = "arg_max_null({}, (occurred_at, id))"
+LEDGER_LATEST = (
+    f"SELECT phone, source, {LATEST.format('action')}, max(occurred_at), "
+    f"{LATEST.format('reason')}, {LATEST.format('actor')}, {PHONE_KEY.format('phone')} "
+    "FROM dnc_events GROUP BY phone, source"
+)
+CURRENT = "SELECT phone, source, action, occurred_at, reason, actor, phone_key FROM dnc_current"
+
+
+def current_drift(store: Store) -> int:
+    """Rows in dnc_current or in the ledger's latest event per pair, but not in both."""
+    return store.run(
+        f"SELECT (SELECT count(*) FROM (({CURRENT}) EXCEPT ALL ({LEDGER_LATEST}))) + "
+        f"(SELECT count(*) FROM (({LEDGER_LATEST}) EXCEPT ALL ({CURRENT})))"
+    )[0][0]
+
+
+event = st.tuples(
+    st.sampled_from(["+16502530000", "+12127365000", "+442079460000"]),
+    st.sampled_from(["add", "remove"]),
+    st.sampled_from(["manual", "call", "registry"]),
+    st.integers(0, 3),  # minutes after T0: events late, early and tied with earlier ones
+    st.sampled_from(["r1", "r2", None]),
+)
+
+
+@settings(max_examples=scaled(40), deadline=None)
+@given(appends=st.lists(st.lists(event, min_size=1, max_size=6), min_size=1, max_size=5))
+def test_current_state_is_each_pairs_latest_event_after_every_append(tmp_path_factory, appends):
+    from store import dnc as ledger
+
+    db = tmp_path_factory.mktemp("current") / "c.duckdb"
+    latest: dict[tuple[str, str], tuple[str, datetime, str | None, str]] = {}
+    with Store.open(db) as store:
+        for number, batch in enumerate(appends):
+            rows = [
+                {
+                    "phone": phone,
+                    "action": action,
+                    "source": source,
+                    "reason": reason,
+                    "actor": f"a{number}",
+                    "occurred_at": T0 + timedelta(minutes=minute),
+                    "batch_id": None,
+                }
+                for phone, action, source, minute, reason in batch
+            ]
+            with store.transaction():
+                ledger.append_events(
+                    store,
+                    pl.DataFrame(
+                        rows, schema_overrides={"reason": pl.String, "batch_id": pl.String}
+                    ),
+                )
+            for row in rows:  # in order of appending: a later event wins a tie
+                pair = (row["phone"], row["source"])
+                if pair not in latest or row["occurred_at"] >= latest[pair][1]:
+                    latest[pair] = (row["action"], row["occurred_at"], row["reason"], row["actor"])
+            current = store.run(
+                "SELECT phone, source, action, occurred_at, reason, actor FROM dnc_current"
+            )
+            assert {(p, s): rest for p, s, *rest in current} == {
+                pair: list(value) for pair, value in latest.items()
+            }
+            assert current_drift(store) == 0
+        ledger.refresh_current(store)  # the whole rebuild gives the same rows
+        assert current_drift(store) == 0
 
 
 # --- property: no suppressed number is ever callable; status always equals the ledger ---
@@ -239,12 +364,7 @@ def test_no_suppressed_number_is_ever_callable(tmp_path_factory, steps):
             )
         assert not members  # nothing suppressed was added to a campaign after its suppression
         with Store.open(db, read_only=True) as store:
-            drift = store.run(
-                "SELECT count(*) FROM ((SELECT phone, source, action FROM dnc_current) "
-                "EXCEPT ALL (SELECT phone, source, max_by(action, (occurred_at, id)) "
-                "FROM dnc_events GROUP BY phone, source))"
-            )
-        assert drift == [(0,)]  # the maintained state equals the ledger recomputed
+            assert current_drift(store) == 0  # the maintained state equals the ledger
         with Store.open(db, read_only=True) as store:
             off_key = store.run(
                 "SELECT count(*) FROM dnc_current "
@@ -256,3 +376,27 @@ def test_no_suppressed_number_is_ever_callable(tmp_path_factory, steps):
                 "SELECT count(*), count(DISTINCT phone), count(DISTINCT id) FROM contacts"
             )
         assert keys[0][0] == keys[0][1] == keys[0][2]  # kept unique by the writers (006)
+
+
+def test_the_upgrade_gives_each_pair_its_latest_events_reason(workspace):
+    """Release 11 kept dnc_current with max_by, which skips NULLs: an add without a
+    reason after a removal with one showed the removal's reason. Migration 12 rebuilds
+    the rows from the ledger."""
+    con = database_at_migration(workspace.db, 11)
+    for action, reason, day in (("add", "email", 1), ("remove", "opted in", 2), ("add", None, 3)):
+        con.execute(
+            "INSERT INTO dnc_events (phone, action, source, reason, actor, occurred_at) "
+            "VALUES ('+16502530000', ?, 'manual', ?, 'ops', ?)",
+            [action, reason, T0 + timedelta(days=day)],
+        )
+    con.execute(
+        "INSERT INTO dnc_current SELECT phone, source, max_by(action, (occurred_at, id)), "
+        "max(occurred_at), max_by(reason, (occurred_at, id)), max_by(actor, (occurred_at, id)), "
+        "CAST(substr(phone, 2) AS BIGINT) FROM dnc_events GROUP BY phone, source"
+    )
+    assert con.execute("SELECT reason FROM dnc_current").fetchall() == [("opted in",)]
+    con.close()
+    with Store.open(workspace.db, read_only=True) as store:  # migrates, as any open does
+        shown = dnc_sources_now(store, "+16502530000")  # what `contacts show` prints
+        assert [(s["source"], s["reason"]) for s in shown] == [("manual", None)]
+        assert current_drift(store) == 0

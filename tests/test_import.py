@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+from older_databases import database_at_migration
 
 from contacts import readers
 from contacts.errors import ContactsError, DatabaseBusy
@@ -279,23 +280,6 @@ def test_the_import_announces_its_stages_in_order(workspace, tmp_path):
     with listening(seen.append):
         workspace.run_import(write(tmp_path, CSV))
     assert seen == list(STAGES)
-
-
-def database_at_migration(db: Path, last: int):
-    """A new database as release `last` of the migrations left it; an open connection."""
-    import duckdb
-
-    from store.db import migrations
-
-    con = duckdb.connect(str(db))
-    con.execute(
-        "CREATE TABLE schema_migrations "
-        "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ)"
-    )
-    for version, name, sql in (m for m in migrations() if m[0] <= last):
-        con.execute(sql)
-        con.execute("INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
-    return con
 
 
 def test_a_read_only_command_migrates_a_database_of_an_older_release(workspace, tmp_path):

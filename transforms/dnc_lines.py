@@ -17,15 +17,39 @@ LINE_SCHEMA = {"line": pl.Int64, "text": pl.String}
 PARSED_SCHEMA = {"line": pl.Int64, "phone": pl.String, "action": pl.String}
 ADD_FLAGS = ("a", "add", "added", "addition", "additions", "i", "insert")
 REMOVE_FLAGS = ("d", "del", "delete", "deleted", "deletion", "deletions", "r", "remove")
-NANP = r"^[2-9]\d{2}[2-9]\d{6}$"  # NPA and NXX never start with 0 or 1
-
-
-REGISTRY_LINE = r"^\+?(?:1[\s.-]?)?\(?(\d{3})\)?[\s,.-]?\s*(\d{3})[\s.-]?(\d{4})\s*((?:,.*)?)$"
+# NPA and NXX never start with 0 or 1. [0-9], not \d: polars' \d also takes other
+# scripts' digits, which the phone normalizer reads as the digits they stand for.
+NANP = r"^[2-9][0-9]{2}[2-9][0-9]{6}$"
+# The full list's own shapes, '2125551234' and '212,5551234': nothing to pick apart.
+PLAIN_LINE = r"^[2-9][0-9]{2},?[2-9][0-9]{6}$"
+REGISTRY_LINE = (
+    r"^\+?(?:1[\s.-]?)?\(?([0-9]{3})\)?[\s,.-]?\s*([0-9]{3})[\s.-]?([0-9]{4})\s*((?:,.*)?)$"
+)
 FLAG = r"^,\s*\"?([A-Za-z]+)\"?\s*(?:,.*)?$"
 
 
 def parse_registry_lines(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split lines into registry-shaped ones (phone, action or null) and the rest."""
+    """Split lines into registry-shaped ones (phone, action or null) and the rest.
+
+    Lines in PLAIN_LINE's shapes (nearly all of a full list) take a short cut: one
+    regex test and the comma dropped, instead of REGISTRY_LINE's groups (5M lines:
+    6.9 s). The answers are those of `parse_any_registry_lines` (a property test).
+    """
+    text = pl.col("text").str.strip_chars()
+    plain = text.str.contains(PLAIN_LINE)
+    split = lines.with_columns(plain.alias("plain"))
+    quick = split.filter("plain").select(
+        "line",
+        ("+1" + text.str.replace(",", "", literal=True)).alias("phone"),
+        pl.lit(None, pl.String).alias("action"),
+    )
+    parsed, leftover = parse_any_registry_lines(split.filter(~pl.col("plain")).drop("plain"))
+    return quick.merge_sorted(parsed, key="line"), leftover
+
+
+def parse_any_registry_lines(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """parse_registry_lines without the short cut: every registry shape, change lists'
+    flags included. `lines` in line order; both results keep it."""
     parts = pl.col("text").str.strip_chars().str.extract_groups(REGISTRY_LINE)
     digits = parts.struct.field("1") + parts.struct.field("2") + parts.struct.field("3")
     rest = parts.struct.field("4")
@@ -39,14 +63,16 @@ def parse_registry_lines(lines: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFram
         .then(pl.lit("remove"))
         .otherwise(pl.lit("unknown"))
     )
-    shaped = lines.with_columns(digits.alias("digits"), action.alias("action"))
-    registry = shaped.filter(
-        pl.col("digits").str.contains(NANP).fill_null(False)
-        & (pl.col("action") != "unknown").fill_null(True)
+    registry = pl.col("digits").str.contains(NANP).fill_null(False) & (
+        pl.col("action") != "unknown"
+    ).fill_null(True)
+    shaped = lines.with_columns(digits.alias("digits"), action.alias("action")).with_columns(
+        registry.alias("registry")
     )
-    parsed = registry.select("line", ("+1" + pl.col("digits")).alias("phone"), "action")
-    leftover = lines.join(registry.select("line"), on="line", how="anti", maintain_order="left")
-    return parsed, leftover
+    parsed = shaped.filter("registry").select(
+        "line", ("+1" + pl.col("digits")).alias("phone"), "action"
+    )
+    return parsed, shaped.filter(~pl.col("registry")).select(list(lines.columns))
 
 
 def plan_changes(
