@@ -32,24 +32,32 @@ def _apply_latest(store: Store, before: int) -> None:
     """Fold the events with ids above `before` into dnc_current.
 
     A pair's current row is its latest event by (occurred_at, id). New events have the
-    highest ids, so one at least as late as the current row replaces it: those rows go,
-    and the pairs left without a row get their latest new event. A new event dated
-    before the current row (a call recorded late) changes nothing. Only the new events
-    are read (ids grow with insertion, so DuckDB skips older row groups), and the latest
-    is picked by a window, not max_by over (occurred_at, id): that aggregate held 2.5 GB
-    for a 5M-number registry load.
+    highest ids, so a pair whose new events are at least as late as its current row
+    loses that row, and every pair then left without one gets its latest new event. A
+    new event dated before the current row (a call recorded late) changes nothing.
+
+    Only the new events are read (the id filter skips older row groups), and the way
+    each statement is written matters at scale:
+    - the latest event is picked by a window, not by max_by over (occurred_at, id):
+      that aggregate held 2.5 GB for a 5M-line registry load, and max_by skips NULLs;
+    - DELETE ... USING a per-pair maximum, not a correlated EXISTS with the date
+      comparison, which DuckDB answers by grouping the whole current state;
+    - an explicit ANTI JOIN, not NOT EXISTS: DuckDB builds a NOT EXISTS's hash table
+      on dnc_current whatever its size. One `dnc add` on a 15M-event ledger took
+      2.3-3.0 s and 1.6 GB that way, and takes 0.33 s and 240 MB this way.
     """
-    new = "SELECT * FROM dnc_events WHERE id > ?"
+    appended = "(SELECT * FROM dnc_events WHERE id > ?)"
     store.run(
-        f"DELETE FROM dnc_current c WHERE EXISTS (SELECT 1 FROM ({new}) e "
-        "WHERE e.phone = c.phone AND e.source = c.source AND e.occurred_at >= c.occurred_at)",
+        "DELETE FROM dnc_current c USING (SELECT phone, source, max(occurred_at) AS latest "
+        f"FROM {appended} GROUP BY phone, source) e "
+        "WHERE c.phone = e.phone AND c.source = e.source AND c.occurred_at <= e.latest",
         [before],
     )
     store.run(
-        "INSERT INTO dnc_current (phone, source, action, occurred_at, reason, actor, phone_key) "
-        f"SELECT phone, source, action, occurred_at, reason, actor, {MATCHING_KEY.format('phone')} "
-        f"FROM ({new}) e WHERE NOT EXISTS (SELECT 1 FROM dnc_current c "
-        "WHERE c.phone = e.phone AND c.source = e.source) "
+        "INSERT INTO dnc_current (phone, source, action, occurred_at, reason, actor, "
+        f"phone_key) SELECT phone, source, action, occurred_at, reason, actor, "
+        f"{MATCHING_KEY.format('phone')} FROM {appended} e "
+        "ANTI JOIN dnc_current c ON c.phone = e.phone AND c.source = e.source "
         "QUALIFY row_number() OVER (PARTITION BY phone, source "
         "ORDER BY occurred_at DESC, id DESC) = 1",
         [before],
