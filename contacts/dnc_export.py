@@ -65,7 +65,8 @@ def export_suppression(db: Path, out: Path) -> dict[str, Any]:
              "full_file": str(full_path), "delta_file": str(delta_path),
              "numbers": current.height, "added": added.height, "removed": removed.height,
              "sha256": full_sha},
-            current,
+            added,
+            removed,
         )  # fmt: skip
     return manifest
 

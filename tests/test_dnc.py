@@ -204,6 +204,14 @@ def test_export_writes_full_delta_and_manifest(workspace, tmp_path):
     assert delta == ["change,phone", "added,+442079460000", "removed,+16502530000"]
     manifest = json.loads((tmp_path / "exports" / "dnc.manifest.json").read_text())
     assert manifest == second
+    add_numbers(workspace.db, ["6502530000"])  # back, after its removal was exported
+    third = export_suppression(workspace.db, out)
+    assert (third["numbers"], third["added"], third["removed"]) == (3, 1, 0)
+    unchanged = export_suppression(workspace.db, out)
+    assert (unchanged["numbers"], unchanged["added"], unchanged["removed"]) == (3, 0, 0)
+    with Store.open(workspace.db, read_only=True) as store:  # the snapshot moved by deltas
+        snapshot = store.frame("SELECT phone FROM dnc_export_snapshot ORDER BY phone")
+    assert snapshot["phone"].to_list() == out.read_text().splitlines()[1:]
 
 
 def test_a_crash_mid_export_leaves_the_previous_files(workspace, tmp_path, monkeypatch):
