@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import codecs
 import json
-import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO
 
 import polars as pl
 
 from contacts.errors import ContactsError, SourceFileError, UsageError
+from contacts.outputs import write_atomically
 from contacts.readers import EXTRA_PREFIX, file_sha256, read_source
 from store import calls as call_store
 from store.db import Store, now
@@ -43,7 +43,6 @@ from transforms.regions import region_for_country
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
 RAW_LINE = "_text"  # a JSON Lines line that is not an object, kept for the reject
 INTERNAL = (ROW, MALFORMED, RAW_LINE)
-Written = TypeVar("Written")
 OUTCOME_COLUMNS = ("row", "reason", "message")
 REJECT_SAMPLES = 5
 EXPORT_AGAIN = "export the calls as CSV or JSON Lines"
@@ -472,27 +471,16 @@ def write_call_outputs(plan: CallImportPlan, stats: CallImportStats, data_dir: P
     try:
         folder.mkdir(parents=True, exist_ok=True)
         rejects = folder / "rejects.csv"
-        _write_atomically(folder / "rejects.csv", lambda p: rejects_frame(plan).write_csv(p))
+        write_atomically(rejects, lambda handle: rejects_frame(plan).write_csv(handle))
         stats.rejects_file = str(rejects)
         report = json.dumps(asdict(stats), indent=2, ensure_ascii=False, default=str) + "\n"
-        _write_atomically(folder / "report.json", lambda p: p.write_text(report, "utf-8"))
+        write_atomically(folder / "report.json", lambda handle: handle.write(report.encode()))
     except OSError as err:
         raise ContactsError(
             f"calls import {stats.import_id} was saved, but its report could not be written "
             f"to {folder}: {err.strerror}"
         ) from err
     return folder
-
-
-def _write_atomically(path: Path, write: Callable[[Path], Written]) -> Written:
-    """Write via a temporary file in the same folder, flushed, then renamed into place;
-    what `write` returned."""
-    partial = path.with_name(f".{path.name}.partial")
-    written = write(partial)
-    with partial.open("rb+") as handle:
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
-    return written
 
 
 # --- export ---------------------------------------------------------------------------
@@ -537,18 +525,17 @@ def export_calls(
         out.parent.mkdir(parents=True, exist_ok=True)
         with Store.open(db, read_only=True) as store:
             batches = call_store.stream_calls(store, start, end, campaign)
-            return _write_atomically(out, lambda path: _write_calls(batches, path))
+            return write_atomically(out, lambda handle: _write_calls(batches, handle))
     except OSError as err:
         raise ContactsError(f"cannot write {out}: {err.strerror}") from err
 
 
-def _write_calls(batches: Iterator[pl.DataFrame], path: Path) -> int:
+def _write_calls(batches: Iterator[pl.DataFrame], handle: BinaryIO) -> int:
     """The call records of `batches` as one CSV (the first, empty, gives the header);
     how many calls."""
     written = 0
-    with path.open("wb") as handle:
-        for number, calls in enumerate(batches):
-            utc = calls.with_columns(pl.col("started_at", "ended_at").dt.convert_time_zone("UTC"))
-            call_records(utc).write_csv(handle, include_header=number == 0)
-            written += calls.height
+    for number, calls in enumerate(batches):
+        utc = calls.with_columns(pl.col("started_at", "ended_at").dt.convert_time_zone("UTC"))
+        call_records(utc).write_csv(handle, include_header=number == 0)
+        written += calls.height
     return written

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import polars as pl
 
 from contacts.errors import ContactsError
+from contacts.outputs import write_atomically
 from store import dnc as ledger
 from store.db import Store, now
 
@@ -56,7 +56,8 @@ def export_suppression(db: Path, out: Path) -> dict[str, Any]:
                 "delta_file": delta_path.name,
                 "delta_sha256": delta_sha,
             }
-            _replace_text(json.dumps(manifest, indent=2) + "\n", manifest_path)
+            text = json.dumps(manifest, indent=2) + "\n"
+            write_atomically(manifest_path, lambda handle: handle.write(text.encode()))
         except OSError as err:
             raise ContactsError(f"cannot write the suppression export to {out}: {err}") from err
         ledger.record_export(
@@ -72,19 +73,11 @@ def export_suppression(db: Path, out: Path) -> dict[str, Any]:
 
 
 def _write_atomically(frame: pl.DataFrame, path: Path) -> str:
-    partial = path.with_name(f".{path.name}.partial")
-    frame.write_csv(partial)
-    with partial.open("rb+") as handle:
-        digest = hashlib.file_digest(handle, "sha256").hexdigest()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
-    return digest
+    """Write `frame` as CSV to `path` atomically; its sha256."""
 
+    def write(handle: BinaryIO) -> str:
+        frame.write_csv(handle)
+        handle.seek(0)
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
-def _replace_text(text: str, path: Path) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    with partial.open("w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, path)
+    return write_atomically(path, write)

@@ -1,4 +1,5 @@
-"""Batch output files: batches/<id>/report.json and the re-importable rejects.csv."""
+"""Batch output files: batches/<id>/report.json and the re-importable rejects.csv; and
+`write_atomically`, how every file the product hands on (reports, exports) is written."""
 
 from __future__ import annotations
 
@@ -69,12 +70,16 @@ def rejects_frame(source_columns: list[str], outcomes: pl.DataFrame) -> pl.DataF
 
 
 def write_atomically(path: Path, write: Callable[[BinaryIO], Written]) -> Written:
-    """`path` written by `write` into a temporary file, then renamed into place; what
-    `write` returned. The temporary file is removed if anything fails."""
+    """`path` written by `write` into a temporary file beside it, flushed to disk, then
+    renamed into place, so a reader (a dialer, a scheduled job) never sees a half-written
+    file, even after a crash; what `write` returned. The handle is also readable (to
+    checksum what was written). The temporary file is removed if anything fails."""
     partial = path.with_suffix(path.suffix + ".partial")
     try:
-        with partial.open("wb") as handle:
+        with partial.open("w+b") as handle:
             written = write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(partial, path)
         return written
     except BaseException:

@@ -46,7 +46,7 @@ def _apply_latest(store: Store, before: int) -> None:
       new events (~0.2 GB more for a 5M-line load);
     - an explicit ANTI JOIN, not NOT EXISTS: DuckDB builds a NOT EXISTS's hash table
       on dnc_current whatever its size. One `dnc add` on a 15M-event ledger took
-      2.3-3.0 s and 1.6 GB that way, and takes 0.33 s and 240 MB this way.
+      2.3-3.0 s and 1.6 GB that way, and takes 0.33-0.43 s and 240 MB this way.
     """
     appended = "(SELECT * FROM dnc_events WHERE id > ?)"
     store.run(
